@@ -1,0 +1,112 @@
+/**
+ * Reads a whole capture file through the wire decoders into a tracker: the
+ * one pipeline behind `tcplab analyze`, the Files view and every later
+ * consumer of capture files. Streaming: records are pulled one at a time, so
+ * memory grows with the number of sessions (and, when asked, the frames kept
+ * for the details pane), not with the file. A file broken part-way yields
+ * what was read before the break plus an error naming the byte offset.
+ */
+import { CaptureFormatError, captureReaderFromBytes, decodeFrame, openCaptureFile } from '../wire';
+import type { CaptureReader } from '../wire';
+import { Tracker } from '../tracker';
+import type { MalformedSample } from '../../src-shared/contract';
+
+export interface AnalyzeOptions {
+  /** Keep ladder rows per session (the UI needs them; `analyze` does not). */
+  keepSegments?: boolean;
+  /** Keep each frame's bytes for the details pane. */
+  keepFrames?: boolean;
+  /** How many malformed frames to describe (the count is always exact). */
+  maxMalformedSamples?: number;
+}
+
+export interface StoredFrame {
+  time: number;
+  linkType: number;
+  data: Uint8Array;
+}
+
+export interface AnalyzeResult {
+  format: 'pcap' | 'pcapng';
+  packets: number;
+  tcpPackets: number;
+  malformed: number;
+  malformedSamples: MalformedSample[];
+  tracker: Tracker;
+  /** Frame number → frame, when keepFrames is set. */
+  frames: StoredFrame[] | null;
+  /** Set when the file is broken part-way. */
+  error: { message: string; offset: number } | null;
+}
+
+/** Thrown when a file cannot be read at all (not a capture, unreadable). */
+export class CaptureOpenError extends Error {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
+    super(message);
+    this.name = 'CaptureOpenError';
+  }
+}
+
+function openReader(source: string | Uint8Array): CaptureReader {
+  try {
+    return typeof source === 'string' ? openCaptureFile(source) : captureReaderFromBytes(source);
+  } catch (e) {
+    if (e instanceof CaptureFormatError) throw new CaptureOpenError(e.message, e.offset);
+    const err = e as NodeJS.ErrnoException;
+    if (err && typeof err.code === 'string') {
+      const what =
+        err.code === 'ENOENT'
+          ? 'no such file'
+          : err.code === 'EACCES'
+            ? 'permission denied (check the file permissions)'
+            : err.code === 'EISDIR'
+              ? 'it is a folder, not a capture file'
+              : err.message;
+      throw new CaptureOpenError(`cannot open ${String(source)}: ${what}`, 0);
+    }
+    throw e;
+  }
+}
+
+/** Reads and analyses a capture; throws CaptureOpenError when nothing could be read. */
+export function analyzeCapture(source: string | Uint8Array, opts: AnalyzeOptions = {}): AnalyzeResult {
+  const reader = openReader(source);
+  const tracker = new Tracker({ keepSegments: opts.keepSegments ?? false });
+  const maxSamples = opts.maxMalformedSamples ?? 20;
+  const frames: StoredFrame[] | null = opts.keepFrames ? [] : null;
+  let packets = 0;
+  let tcpPackets = 0;
+  let malformed = 0;
+  const malformedSamples: MalformedSample[] = [];
+  let error: AnalyzeResult['error'] = null;
+  try {
+    for (;;) {
+      const rec = reader.next();
+      if (rec === null) break;
+      packets++;
+      if (frames) frames.push({ time: rec.time, linkType: rec.linkType, data: rec.data.slice() });
+      const d = decodeFrame(rec.linkType, rec.data, rec.frame, rec.time, rec.origLength);
+      if (d.kind === 'tcp') {
+        tcpPackets++;
+        tracker.add(d.packet, rec.origLength);
+      } else if (d.kind === 'malformed') {
+        malformed++;
+        if (malformedSamples.length < maxSamples) {
+          malformedSamples.push({ frame: rec.frame, layer: d.layer, reason: d.reason });
+        }
+      }
+    }
+  } catch (e) {
+    if (!(e instanceof CaptureFormatError)) throw e;
+    if (packets === 0) {
+      throw new CaptureOpenError(e.message, e.offset);
+    }
+    error = { message: e.message, offset: e.offset };
+  } finally {
+    reader.close();
+  }
+  return { format: reader.format, packets, tcpPackets, malformed, malformedSamples, tracker, frames, error };
+}

@@ -1,0 +1,180 @@
+/**
+ * LabService: the one façade every host uses — Electron's main process, the
+ * web-mode server and the CLI. It takes bridge commands as untrusted data
+ * (name + arguments), validates them against the contract's schemas, runs
+ * them, and answers with a `Reply` that carries errors as data, never a
+ * thrown exception. Events go out in batches through `subscribe`.
+ */
+import { basename } from 'node:path';
+import {
+  checkCommand,
+  type AppInfo,
+  type BridgeError,
+  type CommandArgs,
+  type CommandName,
+  type CommandResult,
+  type EventListener,
+  type FileSummary,
+  type PacketDetail,
+  type Reply,
+} from '../../src-shared/contract';
+import { dissect } from '../wire';
+import { analyzeCapture, CaptureOpenError, type AnalyzeResult } from './analyze';
+import { EventBatcher } from './events';
+
+export const VERSION = '0.1.0';
+
+export interface LabServiceOptions {
+  host: AppInfo['host'];
+  /** Shows a native open dialog and returns the chosen path (Electron only). */
+  showOpenDialog?: () => Promise<string | null>;
+}
+
+interface OpenFile {
+  summary: FileSummary;
+  analysis: AnalyzeResult;
+}
+
+/** An error with a code and a sentence for people, turned into a failed Reply. */
+export class ServiceError extends Error {
+  constructor(
+    readonly code: BridgeError['code'],
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+type Handlers = {
+  [K in CommandName]: (args: CommandArgs<K>) => Promise<CommandResult<K>> | CommandResult<K>;
+};
+
+export class LabService {
+  private readonly files = new Map<number, OpenFile>();
+  private nextFileId = 1;
+  readonly events = new EventBatcher();
+  private readonly handlers: Handlers;
+
+  constructor(private readonly opts: LabServiceOptions) {
+    this.handlers = {
+      'app.info': () => ({ version: VERSION, host: this.opts.host, platform: process.platform }),
+      'files.open': ({ name, data }) => this.openBytes(name, Buffer.from(data, 'base64')),
+      'files.openDialog': async () => {
+        if (!this.opts.showOpenDialog) {
+          throw new ServiceError(
+            'unavailable',
+            'No file dialog here: use the "Open capture…" file picker instead.',
+          );
+        }
+        const path = await this.opts.showOpenDialog();
+        return path === null ? null : this.openPath(path);
+      },
+      'files.list': () => [...this.files.values()].map((f) => f.summary),
+      'files.close': ({ fileId }) => {
+        const closed = this.files.delete(fileId);
+        if (closed) this.events.emit({ type: 'files.closed', fileId });
+        return { closed };
+      },
+      'sessions.list': ({ fileId }) => this.file(fileId).analysis.tracker.summaries(),
+      'sessions.segments': ({ fileId, sessionId, offset = 0, limit = 200_000 }) => {
+        const tracker = this.file(fileId).analysis.tracker;
+        if (!tracker.summary(sessionId)) {
+          throw new ServiceError('not-found', `Session ${sessionId} is not in this file.`);
+        }
+        const all = tracker.segments(sessionId);
+        return { total: all.length, offset, rows: all.slice(offset, offset + limit) };
+      },
+      'packets.detail': ({ fileId, frame }) => this.detail(fileId, frame),
+    };
+  }
+
+  /** Handles one untrusted command; always resolves with a Reply. */
+  async handle(name: unknown, args: unknown): Promise<Reply<unknown>> {
+    const checked = checkCommand(name, args);
+    if (!checked.ok) return { ok: false, error: checked.error };
+    try {
+      const handler = this.handlers[checked.name] as (a: unknown) => unknown;
+      return { ok: true, result: await handler(checked.args) };
+    } catch (e) {
+      if (e instanceof ServiceError) return { ok: false, error: { code: e.code, message: e.message } };
+      if (e instanceof CaptureOpenError)
+        return { ok: false, error: { code: 'bad-file', message: e.message } };
+      const message = e instanceof Error ? e.message : String(e);
+      return {
+        ok: false,
+        error: { code: 'internal', message: `Internal error in ${checked.name}: ${message}` },
+      };
+    }
+  }
+
+  /** Typed convenience for in-process callers (CLI, tests). Throws ServiceError on failure. */
+  async call<K extends CommandName>(name: K, args: CommandArgs<K>): Promise<CommandResult<K>> {
+    const r = await this.handle(name, args);
+    if (!r.ok) throw new ServiceError(r.error.code, r.error.message);
+    return r.result as CommandResult<K>;
+  }
+
+  subscribe(listener: EventListener): () => void {
+    return this.events.subscribe(listener);
+  }
+
+  openPath(path: string): FileSummary {
+    return this.register(basename(path), analyzeCapture(path, { keepSegments: true, keepFrames: true }));
+  }
+
+  openBytes(name: string, bytes: Uint8Array): FileSummary {
+    const clean = name.replace(/[\u0000-\u001f]/g, '').slice(0, 255) || 'capture';
+    try {
+      return this.register(clean, analyzeCapture(bytes, { keepSegments: true, keepFrames: true }));
+    } catch (e) {
+      if (e instanceof CaptureOpenError) throw new CaptureOpenError(`${clean}: ${e.message}`, e.offset);
+      throw e;
+    }
+  }
+
+  dispose(): void {
+    this.events.dispose();
+    this.files.clear();
+  }
+
+  private register(name: string, analysis: AnalyzeResult): FileSummary {
+    const id = this.nextFileId++;
+    const summary: FileSummary = {
+      id,
+      name,
+      format: analysis.format,
+      packets: analysis.packets,
+      tcpPackets: analysis.tcpPackets,
+      malformed: analysis.malformed,
+      malformedSamples: analysis.malformedSamples,
+      sessions: analysis.tracker.sessionCount,
+    };
+    if (analysis.error) {
+      summary.error =
+        `The file is damaged at byte ${analysis.error.offset}: ${analysis.error.message}. ` +
+        `The ${analysis.packets} packets before it are shown.`;
+    }
+    this.files.set(id, { summary, analysis });
+    this.events.emit({ type: 'files.opened', file: summary });
+    return summary;
+  }
+
+  private file(fileId: number): OpenFile {
+    const f = this.files.get(fileId);
+    if (!f) throw new ServiceError('not-found', `File ${fileId} is not open: open it again.`);
+    return f;
+  }
+
+  private detail(fileId: number, frame: number): PacketDetail {
+    const frames = this.file(fileId).analysis.frames;
+    const f = frames?.[frame - 1];
+    if (!f) throw new ServiceError('not-found', `Frame ${frame} is not in this file.`);
+    return {
+      frame,
+      time: f.time,
+      length: f.data.length,
+      bytes: Buffer.from(f.data).toString('base64'),
+      layers: dissect(f.linkType, f.data),
+    };
+  }
+}

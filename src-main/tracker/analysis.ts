@@ -1,0 +1,271 @@
+/**
+ * Per-segment analysis flags, computed the way Wireshark's TCP dissector does
+ * (`tcp_analyze_sequence_number` in epan/dissectors/packet-tcp.c, the
+ * `tcp.analysis.*` fields): retransmission, spurious retransmission,
+ * out-of-order, lost segment, ACKed-unseen, duplicate ACK, zero window, zero
+ * window probe, window update, window full, keep-alive and keep-alive ACK. The
+ * flags live in a bit mask while tracking (no allocation per packet); they are
+ * turned into `SegmentAnalysis` names only for ladder rows and summaries. The
+ * RFC 5961 flags (`rst-*`, `challenge-ack`) and `bad-checksum` are set by the
+ * endpoint model (`endpoint.ts`) and the tracker, not here.
+ *
+ * Wireshark quirks kept on purpose so counts agree with `tshark`: a direction's
+ * `nextSeq`/`lastAck` of 0 means "not seen yet", the ACK field is remembered
+ * even on segments without the ACK bit, and the out-of-order test uses the
+ * initial RTT (first SYN to the first ACK) or 3 ms as its time threshold.
+ */
+import type { SegmentAnalysis } from '../../src-shared/session';
+import { TCP_FLAG } from '../../src-shared/tcp';
+import { seqAdd, seqGT, seqLE, seqLT } from '../../src-shared/seqnum';
+
+/** Bit positions, in the order of `ANALYSIS_NAMES`. */
+export const A = {
+  RETRANSMISSION: 1 << 0,
+  SPURIOUS_RETRANSMISSION: 1 << 1,
+  OUT_OF_ORDER: 1 << 2,
+  DUP_ACK: 1 << 3,
+  ZERO_WINDOW: 1 << 4,
+  ZERO_WINDOW_PROBE: 1 << 5,
+  WINDOW_UPDATE: 1 << 6,
+  WINDOW_FULL: 1 << 7,
+  KEEP_ALIVE: 1 << 8,
+  KEEP_ALIVE_ACK: 1 << 9,
+  LOST_SEGMENT: 1 << 10,
+  ACKED_UNSEEN: 1 << 11,
+  RST_EXACT: 1 << 12,
+  RST_IN_WINDOW: 1 << 13,
+  RST_OUT_OF_WINDOW: 1 << 14,
+  CHALLENGE_ACK: 1 << 15,
+  BAD_CHECKSUM: 1 << 16,
+} as const;
+
+/** Bit i of a mask is the flag `ANALYSIS_NAMES[i]`. */
+export const ANALYSIS_NAMES: readonly SegmentAnalysis[] = [
+  'retransmission',
+  'spurious-retransmission',
+  'out-of-order',
+  'dup-ack',
+  'zero-window',
+  'zero-window-probe',
+  'window-update',
+  'window-full',
+  'keep-alive',
+  'keep-alive-ack',
+  'lost-segment',
+  'acked-unseen',
+  'rst-exact',
+  'rst-in-window',
+  'rst-out-of-window',
+  'challenge-ack',
+  'bad-checksum',
+];
+
+export const ANALYSIS_COUNT = ANALYSIS_NAMES.length;
+
+const NO_FLAGS: readonly SegmentAnalysis[] = Object.freeze([]);
+
+/** Names of the bits set in `mask`; a shared frozen empty array when none are. */
+export function analysisNames(mask: number): SegmentAnalysis[] {
+  if (mask === 0) return NO_FLAGS as SegmentAnalysis[];
+  const out: SegmentAnalysis[] = [];
+  for (let i = 0; i < ANALYSIS_COUNT; i++) if (mask & (1 << i)) out.push(ANALYSIS_NAMES[i]);
+  return out;
+}
+
+/** Adds the bits of `mask` to a per-session counter array. */
+export function countAnalysis(counts: Uint32Array, mask: number): void {
+  for (let i = 0; mask !== 0; i++, mask >>>= 1) if (mask & 1) counts[i]++;
+}
+
+/** Wireshark's per-direction sequence analysis state (`tcp_flow_t` + `tcp_analyze_seq_flow_info_t`). */
+export interface WsFlow {
+  baseSet: boolean;
+  base: number;
+  nextSeq: number; // 0 = not seen (Wireshark's convention)
+  nextSeqTime: number;
+  maxSeqToBeAcked: number;
+  lastAck: number; // 0 = not seen
+  lastAckTime: number;
+  window: number; // raw window of the last segment sent
+  dupAckNum: number;
+  lastSegFlags: number;
+  /** -1 unknown, -2 no scaling, else the shift count. */
+  winScale: number;
+  /** The last window this flow sent was in a SYN (never scaled). */
+  lastWasSyn: boolean;
+}
+
+export function newWsFlow(): WsFlow {
+  return {
+    baseSet: false,
+    base: 0,
+    nextSeq: 0,
+    nextSeqTime: 0,
+    maxSeqToBeAcked: 0,
+    lastAck: 0,
+    lastAckTime: 0,
+    window: 0,
+    dupAckNum: 0,
+    lastSegFlags: 0,
+    winScale: -1,
+    lastWasSyn: false,
+  };
+}
+
+/** Per-session timing Wireshark keeps for the out-of-order threshold (`ts_first_rtt`, `ts_mru_syn`). */
+export interface WsTiming {
+  firstRtt: number; // seconds; 0 = unknown
+  mruSyn: number; // time of the most recent pure SYN; 0 = none
+}
+
+const SYN = TCP_FLAG.SYN;
+const ACK = TCP_FLAG.ACK;
+const FIN = TCP_FLAG.FIN;
+const RST = TCP_FLAG.RST;
+
+/**
+ * Records the window scale offered in a SYN and applies Wireshark's
+ * `verify_tcp_window_scaling`: scaling is used only when both SYNs carry it.
+ * `wsShift` is the option's shift, or -1 when the SYN has none.
+ */
+export function noteSynWindowScale(fwd: WsFlow, rev: WsFlow, isSynAck: boolean, wsShift: number): void {
+  if (wsShift >= 0) fwd.winScale = Math.min(wsShift, 14);
+  if (fwd.winScale === -1) {
+    fwd.winScale = -2;
+    rev.winScale = -2;
+  } else if (isSynAck && rev.winScale === -2) {
+    fwd.winScale = -2;
+  }
+}
+
+/**
+ * Wireshark's `tcp_analyze_sequence_number` for one segment sent on `fwd`
+ * (with `rev` the other direction); returns the analysis bits and updates
+ * both flows. `time` is in seconds.
+ */
+export function analyzeSequence(
+  fwd: WsFlow,
+  rev: WsFlow,
+  timing: WsTiming,
+  seq: number,
+  ack: number,
+  len: number,
+  flags: number,
+  window: number,
+  time: number,
+): number {
+  let ta = 0;
+
+  // Base sequence numbers for relative numbering (non-SYN first segments start at 1).
+  if (!fwd.baseSet) {
+    fwd.base = flags & SYN ? seq : seqAdd(seq, -1);
+    fwd.baseSet = true;
+  }
+  if (!rev.baseSet && flags & ACK) {
+    rev.base = seqAdd(ack, -1);
+    rev.baseSet = true;
+  }
+
+  checks: {
+    // ZERO WINDOW PROBE: 1 byte at the next expected seq while the peer's window is 0.
+    if (len === 1 && seq === fwd.nextSeq && rev.window === 0) {
+      ta |= A.ZERO_WINDOW_PROBE;
+      break checks;
+    }
+    // ZERO WINDOW: window 0 on a segment without SYN/FIN/RST.
+    if (window === 0 && (flags & (RST | FIN | SYN)) === 0) ta |= A.ZERO_WINDOW;
+    // LOST SEGMENT: starts beyond the highest nextseq seen (not for RST).
+    if (fwd.nextSeq !== 0 && seqGT(seq, fwd.nextSeq) && (flags & RST) === 0) ta |= A.LOST_SEGMENT;
+    // KEEP-ALIVE: 0 or 1 byte starting one before the next expected seq.
+    if ((len === 0 || len === 1) && (flags & (SYN | FIN | RST)) === 0 && seq === seqAdd(fwd.nextSeq, -1)) {
+      ta |= A.KEEP_ALIVE;
+    }
+    const plain = len === 0 && (flags & (SYN | FIN | RST)) === 0;
+    const sameSeqAck = seq === fwd.nextSeq && ack === fwd.lastAck;
+    // WINDOW UPDATE: same seq/ack as before, no data, a new non-zero window.
+    if (plain && window !== 0 && window !== fwd.window && sameSeqAck) ta |= A.WINDOW_UPDATE;
+    // WINDOW FULL: data reaching exactly the right edge of the peer's advertised window.
+    if (len > 0 && rev.winScale !== -1 && (flags & (SYN | FIN | RST)) === 0) {
+      const shift = rev.lastWasSyn || rev.winScale === -2 ? 0 : rev.winScale;
+      if (seqAdd(seq, len) === seqAdd(rev.lastAck, rev.window * 2 ** shift)) ta |= A.WINDOW_FULL;
+    }
+    // KEEP-ALIVE ACK: repeats the previous ACK right after a keep-alive from the peer.
+    if (plain && window !== 0 && window === fwd.window && sameSeqAck && rev.lastSegFlags & A.KEEP_ALIVE) {
+      ta |= A.KEEP_ALIVE_ACK;
+      break checks;
+    }
+    // ZERO WINDOW PROBE ACK (no flag of its own here, but it is not a duplicate ACK).
+    if (plain && window === 0 && fwd.window === 0 && sameSeqAck && rev.lastSegFlags & A.ZERO_WINDOW_PROBE) {
+      break checks;
+    }
+    // DUPLICATE ACK: no data, same seq, ack and window as the previous segment.
+    if (plain && window !== 0 && window === fwd.window && sameSeqAck) {
+      fwd.dupAckNum = fwd.dupAckNum === -1 ? 1 : fwd.dupAckNum + 1;
+      ta |= A.DUP_ACK;
+    }
+  }
+
+  // finished_fwd: a new ack number resets the duplicate ACK counter.
+  if (ack !== fwd.lastAck) fwd.dupAckNum = 0;
+
+  // ACKED UNSEEN: acknowledges beyond what we saw the other side send.
+  if (rev.maxSeqToBeAcked !== 0 && seqGT(ack, rev.maxSeqToBeAcked) && flags & ACK) {
+    if (seqGT(rev.maxSeqToBeAcked, rev.nextSeq)) {
+      rev.maxSeqToBeAcked = rev.nextSeq;
+      ta |= A.ACKED_UNSEEN;
+    } else {
+      if (rev.dupAckNum === 0) ta |= A.ACKED_UNSEEN;
+      rev.dupAckNum = -1;
+    }
+  }
+
+  // RETRANSMISSION / FAST RETRANSMISSION / OUT-OF-ORDER / SPURIOUS RETRANSMISSION.
+  const synFin = flags & (SYN | FIN) ? 1 : 0;
+  const nextSeq = seqAdd(seq, len + synFin);
+  if ((len > 0 || synFin) && (ta & A.KEEP_ALIVE) === 0) {
+    let notAdvanced = fwd.nextSeq !== 0 && seqLT(seq, fwd.nextSeq);
+    // More than one byte starting right after a possible zero window probe is new data.
+    if (notAdvanced && len > 1 && seqAdd(fwd.nextSeq, -1) === seq) notAdvanced = false;
+    retrans: {
+      if (len > 0 && rev.lastAck !== 0 && seqLE(seqAdd(seq, len), rev.lastAck)) {
+        // Wireshark also marks it `tcp.analysis.retransmission`, so filters and counts agree.
+        ta |= A.SPURIOUS_RETRANSMISSION | A.RETRANSMISSION;
+        break retrans;
+      }
+      // Fast retransmission: >= 2 dup ACKs for this seq within 20 ms (Wireshark's default precedence).
+      if (notAdvanced && rev.dupAckNum >= 2 && rev.lastAck === seq && time - rev.lastAckTime < 0.02) {
+        ta |= A.RETRANSMISSION;
+        break retrans;
+      }
+      const threshold = timing.firstRtt !== 0 ? timing.firstRtt : 0.003;
+      if (notAdvanced && time - fwd.nextSeqTime < threshold && fwd.nextSeq !== nextSeq) {
+        ta |= A.OUT_OF_ORDER;
+        break retrans;
+      }
+      if (notAdvanced) ta |= A.RETRANSMISSION;
+    }
+  }
+
+  // finished_checking_retransmission_type: remember the highest nextseq and the contiguous edge.
+  const zwp = (ta & A.ZERO_WINDOW_PROBE) !== 0;
+  if ((seqGT(nextSeq, fwd.nextSeq) || fwd.nextSeq === 0) && !zwp) {
+    fwd.nextSeq = nextSeq;
+    fwd.nextSeqTime = time;
+  }
+  if ((seq === fwd.maxSeqToBeAcked || fwd.maxSeqToBeAcked === 0) && !zwp) {
+    fwd.maxSeqToBeAcked = fwd.nextSeq;
+  }
+  fwd.window = window;
+  fwd.lastWasSyn = (flags & SYN) !== 0;
+  fwd.lastAck = ack;
+  fwd.lastAckTime = time;
+  fwd.lastSegFlags = ta;
+  return ta;
+}
+
+/** Wireshark's initial-RTT bookkeeping; call before `analyzeSequence`. */
+export function noteTiming(timing: WsTiming, flags: number, time: number): void {
+  const sa = flags & (SYN | ACK);
+  if (sa === ACK && timing.mruSyn !== 0 && timing.firstRtt === 0) timing.firstRtt = time - timing.mruSyn;
+  if (sa === SYN) timing.mruSyn = time;
+}

@@ -1,0 +1,81 @@
+/**
+ * End-to-end harness: starts the built web mode (`bin/tcplab.js serve`) as a
+ * child process, reads its URL and token from the first line it prints, and
+ * launches Debian's Chromium through playwright-core (never a downloaded
+ * browser). Tests need `npm run build` first; `npm test` does it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+
+export const ROOT = join(__dirname, '..', '..');
+export const CHROMIUM = process.env.TCPLAB_CHROMIUM ?? '/usr/bin/chromium';
+export const PCAPS = join(ROOT, '..', 'shared', 'pcaps');
+
+export interface WebApp {
+  url: string;
+  origin: string;
+  port: number;
+  token: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export function prerequisites(): string | null {
+  if (!existsSync(join(ROOT, 'out', 'main', 'cli.js'))) return 'the app is not built: run npm run build';
+  if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM}: apt-get install chromium`;
+  return null;
+}
+
+export async function startWebApp(): Promise<WebApp> {
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'tcplab.js'), 'serve', '--port', '0'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`web mode did not start:\n${out}`)), 20_000);
+    const onData = (b: Buffer) => {
+      out += b.toString();
+      const m = /(http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`web mode exited with ${code}:\n${out}`)));
+  });
+  const u = new URL(url);
+  return {
+    url,
+    origin: u.origin,
+    port: Number(u.port),
+    token: u.searchParams.get('token')!,
+    child,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
+  });
+}
