@@ -92,4 +92,14 @@ export interface SegmentRow {
   stateA: TcpState;
   stateB: TcpState;
   analysis: SegmentAnalysis[];
+  /** Arrival time at the receiver when known (simulations): the ladder slants the arrow by it. */
+  arrive?: number;
+  /** Why the sender sent it: the rule that fired, its RFC section and a sentence (simulations, injections). */
+  explain?: { rule: string; rfc: string; text: string };
+  /** The segment was lost on the way (simulated link loss, filtered port). */
+  dropped?: boolean;
+  /** The learner injected this segment. */
+  injected?: boolean;
+  /** State changes this segment caused, for annotations like "SYN-SENT → ESTABLISHED". */
+  changes?: Array<{ side: 'a' | 'b'; from: TcpState; to: TcpState }>;
 }
