@@ -35,13 +35,19 @@ export function checkInvoke(
   payload: unknown,
 ): { ok: true; name: CommandName; args: unknown } | { ok: false; error: BridgeError } {
   if (!isPlainObject(payload)) {
-    return { ok: false, error: { code: 'bad-request', message: 'Bad request: expected an object { name, args }.' } };
+    return {
+      ok: false,
+      error: { code: 'bad-request', message: 'Bad request: expected an object { name, args }.' },
+    };
   }
   for (const key of Object.keys(payload)) {
     if (key !== 'name' && key !== 'args') {
       return {
         ok: false,
-        error: { code: 'bad-request', message: `Bad request: unknown key ${JSON.stringify(key.slice(0, 40))}.` },
+        error: {
+          code: 'bad-request',
+          message: `Bad request: unknown key ${JSON.stringify(key.slice(0, 40))}.`,
+        },
       };
     }
   }
@@ -49,7 +55,11 @@ export function checkInvoke(
 }
 
 /** Runs a checked command; a service that throws (it should not) still yields a reply. */
-export async function invokeSafely(service: BridgeService, name: CommandName, args: unknown): Promise<Reply<unknown>> {
+export async function invokeSafely(
+  service: BridgeService,
+  name: CommandName,
+  args: unknown,
+): Promise<Reply<unknown>> {
   try {
     return await service.handle(name, args);
   } catch (e) {

@@ -69,7 +69,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   }
   const command = findCommand(first);
   if (!command) {
-    const what = first.startsWith('-') ? `unknown option ${first}` : `unknown command ${JSON.stringify(first)}`;
+    const what = first.startsWith('-')
+      ? `unknown option ${first}`
+      : `unknown command ${JSON.stringify(first)}`;
     io.stderr(`tcplab: ${what}\n\n${usage()}`);
     return EXIT_USAGE;
   }

@@ -86,7 +86,12 @@ export function startDesktop(paths: DesktopPaths): boolean {
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       service.events.emit({ type: 'log', level: 'error', message: `Could not open ${path}: ${message}` });
-      if (win) void dialog.showMessageBox(win, { type: 'error', message: `Could not open ${path}`, detail: message });
+      if (win)
+        void dialog.showMessageBox(win, {
+          type: 'error',
+          message: `Could not open ${path}`,
+          detail: message,
+        });
     }
   };
 

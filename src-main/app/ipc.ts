@@ -86,7 +86,9 @@ export async function answerInvoke(
 /** Registers the invoke handler and the event forwarder; returns the function that undoes both. */
 export function bindIpc(opts: IpcBindingOptions): () => void {
   const { ipcMain, service, getWindow } = opts;
-  ipcMain.handle(IPC_INVOKE, (event: InvokeEventLike, payload: unknown) => answerInvoke(opts, event, payload));
+  ipcMain.handle(IPC_INVOKE, (event: InvokeEventLike, payload: unknown) =>
+    answerInvoke(opts, event, payload),
+  );
   const unsubscribe = service.subscribe((batch: LabEvent[]) => {
     const win = getWindow();
     if (!win || win.isDestroyed() || win.webContents.isDestroyed()) return;

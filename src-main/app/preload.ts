@@ -13,15 +13,13 @@ import { IPC_EVENTS, IPC_INVOKE, type LabBridge, type LabEvent, type Reply } fro
 export const bridge: LabBridge = {
   invoke(name, args) {
     // The main process always answers with a Reply; a rejected invoke (no handler yet, window closing) is one too.
-    return ipcRenderer.invoke(IPC_INVOKE, { name, args }).catch(
-      (e: unknown): Reply<never> => ({
-        ok: false,
-        error: {
-          code: 'unavailable',
-          message: `TCP Lab's main process did not answer (${e instanceof Error ? e.message : String(e)}): restart the app.`,
-        },
-      }),
-    );
+    return ipcRenderer.invoke(IPC_INVOKE, { name, args }).catch((e: unknown): Reply<never> => ({
+      ok: false,
+      error: {
+        code: 'unavailable',
+        message: `TCP Lab's main process did not answer (${e instanceof Error ? e.message : String(e)}): restart the app.`,
+      },
+    }));
   },
   subscribe(listener) {
     if (typeof listener !== 'function') throw new TypeError('tcplab.subscribe: expected a function');

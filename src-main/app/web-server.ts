@@ -89,7 +89,10 @@ export function contentType(path: string): string {
  * browser did; naming the exact port is no looser than the page's meta tag).
  */
 export function webModeCsp(port: number): string {
-  return CSP.replace("connect-src 'self'", `connect-src 'self' ws://127.0.0.1:${port} ws://localhost:${port}`);
+  return CSP.replace(
+    "connect-src 'self'",
+    `connect-src 'self' ws://127.0.0.1:${port} ws://localhost:${port}`,
+  );
 }
 
 const SECURITY_HEADERS: Record<string, string> = {
@@ -165,7 +168,12 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   const allowedHosts = () => [`127.0.0.1:${boundPort}`, `localhost:${boundPort}`];
   const allowedOrigins = () => allowedHosts().map((h) => `http://${h}`);
 
-  const send = (res: ServerResponse, status: number, text: string, extra: Record<string, string> = {}): void => {
+  const send = (
+    res: ServerResponse,
+    status: number,
+    text: string,
+    extra: Record<string, string> = {},
+  ): void => {
     const body = Buffer.from(text + '\n');
     res.writeHead(status, {
       ...headers,
@@ -197,7 +205,12 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     if (!candidate) return send(res, 404, 'Not found.');
     const real = await fsp.realpath(candidate).catch(() => null);
     const back = real === null ? '..' : relative(root, real);
-    if (real === null || back.startsWith('..') || isAbsolute(back) || back.split(sep).some((s) => s.startsWith('.'))) {
+    if (
+      real === null ||
+      back.startsWith('..') ||
+      isAbsolute(back) ||
+      back.split(sep).some((s) => s.startsWith('.'))
+    ) {
       return send(res, 404, 'Not found.');
     }
     const st = await fsp.stat(real).catch(() => null);
@@ -232,7 +245,8 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
       return send(res, 405, 'Method not allowed: only GET and HEAD.', { Allow: 'GET, HEAD' });
     }
     if (url.pathname === '/healthz') return send(res, 200, 'ok');
-    if (url.pathname === '/ws') return send(res, 426, 'Upgrade required: /ws is a WebSocket.', { Upgrade: 'websocket' });
+    if (url.pathname === '/ws')
+      return send(res, 426, 'Upgrade required: /ws is a WebSocket.', { Upgrade: 'websocket' });
     const setCookie = url.searchParams.has('token');
     await serveFile(req, res, url, setCookie);
   };
@@ -273,11 +287,18 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
       return refuseUpgrade(socket, 403, 'Forbidden', 'Forbidden: wrong Host.');
     }
     const given = url.searchParams.get('token') ?? cookieValue(req.headers.cookie, cookieName());
-    if (given === null) return refuseUpgrade(socket, 401, 'Unauthorized', 'Unauthorized: the socket needs ?token=.');
-    if (!tokenMatches(given, token)) return refuseUpgrade(socket, 403, 'Forbidden', 'Forbidden: wrong token.');
+    if (given === null)
+      return refuseUpgrade(socket, 401, 'Unauthorized', 'Unauthorized: the socket needs ?token=.');
+    if (!tokenMatches(given, token))
+      return refuseUpgrade(socket, 403, 'Forbidden', 'Forbidden: wrong token.');
     const origin = req.headers.origin;
     if (typeof origin !== 'string' || !allowedOrigins().includes(origin.toLowerCase())) {
-      return refuseUpgrade(socket, 403, 'Forbidden', 'Forbidden: the socket must be opened by the TCP Lab page.');
+      return refuseUpgrade(
+        socket,
+        403,
+        'Forbidden',
+        'Forbidden: the socket must be opened by the TCP Lab page.',
+      );
     }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });

@@ -29,8 +29,7 @@ export const CSP = [
 
 /** Where the window's own pages come from. */
 export type AppLocation =
-  | { kind: 'file'; rendererDir: string; indexFile: string }
-  | { kind: 'dev'; url: string; origin: string };
+  { kind: 'file'; rendererDir: string; indexFile: string } | { kind: 'dev'; url: string; origin: string };
 
 /**
  * Chooses the built renderer, or the dev server named by ELECTRON_RENDERER_URL.
@@ -38,7 +37,11 @@ export type AppLocation =
  * http(s): an environment variable must never point a packaged app (and its
  * bridge) at a remote page.
  */
-export function appLocation(opts: { rendererDir: string; devUrl?: string; isPackaged: boolean }): AppLocation {
+export function appLocation(opts: {
+  rendererDir: string;
+  devUrl?: string;
+  isPackaged: boolean;
+}): AppLocation {
   const rendererDir = resolve(opts.rendererDir);
   if (opts.devUrl && !opts.isPackaged) {
     try {
@@ -135,7 +138,9 @@ export interface SessionLike {
       ) => void,
     ): void;
   };
-  setPermissionRequestHandler(handler: (wc: unknown, permission: string, callback: (granted: boolean) => void) => void): void;
+  setPermissionRequestHandler(
+    handler: (wc: unknown, permission: string, callback: (granted: boolean) => void) => void,
+  ): void;
   setPermissionCheckHandler(handler: () => boolean): void;
 }
 

@@ -133,7 +133,8 @@ export default defineCommand({
       if (result.malformedSamples.length > 0) {
         const more = result.malformed - result.malformedSamples.length;
         io.stdout(`\nMalformed frames${more > 0 ? ` (first ${result.malformedSamples.length})` : ''}:\n`);
-        for (const m of result.malformedSamples) io.stdout(`  frame ${m.frame} (${m.layer}): ${oneLine(m.reason)}\n`);
+        for (const m of result.malformedSamples)
+          io.stdout(`  frame ${m.frame} (${m.layer}): ${oneLine(m.reason)}\n`);
       }
     }
     if (result.error) {

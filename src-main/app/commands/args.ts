@@ -73,7 +73,9 @@ export function parseArgs<S extends ArgSpec>(argv: readonly string[], spec: S): 
       const max = f.max ?? Number.MAX_SAFE_INTEGER;
       const n = /^-?\d+$/.test(value) ? Number(value) : NaN;
       if (!Number.isSafeInteger(n) || n < min || n > max) {
-        throw new UsageError(`--${name} must be an integer from ${min} to ${max}, not ${JSON.stringify(value)}`);
+        throw new UsageError(
+          `--${name} must be an integer from ${min} to ${max}, not ${JSON.stringify(value)}`,
+        );
       }
       flags[name] = n;
     } else {

@@ -10,7 +10,7 @@ import type { Command } from './args';
 import analyze from './analyze';
 import serve from './serve';
 
-export const COMMANDS: readonly Command[] = [analyze, serve] as unknown as readonly Command[];
+export const COMMANDS: readonly Command[] = [analyze, serve];
 
 export function findCommand(name: string): Command | undefined {
   return COMMANDS.find((c) => c.name === name);

@@ -15,9 +15,19 @@ export default defineCommand({
     'URL to open. Runs until Ctrl-C (SIGINT) or SIGTERM.',
   spec: {
     flags: {
-      port: { type: 'int', value: 'N', min: 0, max: 65535, help: 'Port to listen on (default 0: any free port)' },
+      port: {
+        type: 'int',
+        value: 'N',
+        min: 0,
+        max: 65535,
+        help: 'Port to listen on (default 0: any free port)',
+      },
       host: { type: 'string', value: 'HOST', help: '127.0.0.1 (default) or localhost; nothing else' },
-      'renderer-dir': { type: 'string', value: 'DIR', help: 'Serve the web app from DIR (default: out/renderer)' },
+      'renderer-dir': {
+        type: 'string',
+        value: 'DIR',
+        help: 'Serve the web app from DIR (default: out/renderer)',
+      },
     },
     positionals: [],
   },

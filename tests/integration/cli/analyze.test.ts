@@ -166,7 +166,9 @@ describe('tcplab analyze (table)', () => {
     expect(lines[0]).toMatch(/dns_tcp\.pcap \(pcap\): 11 packets, 11 TCP, 0 malformed; 1 TCP session$/);
     const header = lines[2];
     const row = lines[3];
-    expect(header).toMatch(/^ID\s+A \(opened\)\s+B\s+PACKETS\s+BYTES\s+DURATION\s+OUTCOME\s+STATE A\s+STATE B$/);
+    expect(header).toMatch(
+      /^ID\s+A \(opened\)\s+B\s+PACKETS\s+BYTES\s+DURATION\s+OUTCOME\s+STATE A\s+STATE B$/,
+    );
     // Left-aligned columns start where their heading does; numbers end where theirs does.
     expect(row.indexOf('192.168.1.11:33779')).toBe(header.indexOf('A (opened)'));
     expect(row.indexOf('209.87.249.18:53')).toBe(header.indexOf('B '));
@@ -238,7 +240,9 @@ describe('tcplab analyze on files it cannot read', () => {
     expect(doc.packets).toBe(4);
     expect(doc.sessions).toHaveLength(1);
     expect(doc.sessions[0].packets).toBe(4);
-    expect(expectOneLine(r.err)).toMatch(/cut\.pcap: damaged at byte \d+: .+\(the 4 packets before it were read\)$/);
+    expect(expectOneLine(r.err)).toMatch(
+      /cut\.pcap: damaged at byte \d+: .+\(the 4 packets before it were read\)$/,
+    );
   });
 
   it('broken part-way, table: prints what was read, then one line on stderr, exit 2', async () => {

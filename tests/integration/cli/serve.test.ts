@@ -47,7 +47,9 @@ async function start(argv: string[]) {
 describe('tcplab serve', () => {
   it('serves web mode with the real service until stopped', async () => {
     const app = await start(['serve', '--port', '0', '--renderer-dir', rendererDir]);
-    const m = /^TCP Lab web mode: open (http:\/\/127\.0\.0\.1:(\d+)\/\?token=([0-9a-f]{64}))\n$/.exec(app.out());
+    const m = /^TCP Lab web mode: open (http:\/\/127\.0\.0\.1:(\d+)\/\?token=([0-9a-f]{64}))\n$/.exec(
+      app.out(),
+    );
     expect(m, app.out() + app.err()).not.toBeNull();
     const [, url, port, token] = m!;
 
@@ -57,7 +59,9 @@ describe('tcplab serve', () => {
     expect(await page.text()).toContain('<title>TCP Lab</title>');
     expect(await (await fetch(`http://127.0.0.1:${port}/healthz?token=${token}`)).text()).toBe('ok\n');
 
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws?token=${token}`, { origin: `http://127.0.0.1:${port}` });
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws?token=${token}`, {
+      origin: `http://127.0.0.1:${port}`,
+    });
     const messages: ServerMessage[] = [];
     const waiters: (() => void)[] = [];
     ws.on('message', (d) => {
@@ -81,7 +85,9 @@ describe('tcplab serve', () => {
     const data = readFileSync(join(PCAPS, 'dns_tcp.pcap')).toString('base64');
     ws.send(JSON.stringify({ t: 'invoke', id: 2, name: 'files.open', args: { name: 'dns_tcp.pcap', data } }));
     const opened = await next((m) => m.t === 'reply' && m.id === 2);
-    expect(opened).toMatchObject({ reply: { ok: true, result: { name: 'dns_tcp.pcap', packets: 11, sessions: 1 } } });
+    expect(opened).toMatchObject({
+      reply: { ok: true, result: { name: 'dns_tcp.pcap', packets: 11, sessions: 1 } },
+    });
     const fileId = opened.t === 'reply' && opened.reply.ok ? (opened.reply.result as { id: number }).id : -1;
     expect(await next((m) => m.t === 'events')).toMatchObject({
       batch: [{ type: 'files.opened', file: { id: fileId } }],
@@ -92,7 +98,14 @@ describe('tcplab serve', () => {
       reply: { ok: true, result: [{ outcome: 'complete', packets: 11 }] },
     });
 
-    ws.send(JSON.stringify({ t: 'invoke', id: 4, name: 'files.open', args: { name: 'x.pcap', data: 'bm90IGEgcGNhcA==' } }));
+    ws.send(
+      JSON.stringify({
+        t: 'invoke',
+        id: 4,
+        name: 'files.open',
+        args: { name: 'x.pcap', data: 'bm90IGEgcGNhcA==' },
+      }),
+    );
     expect(await next((m) => m.t === 'reply' && m.id === 4)).toMatchObject({
       reply: { ok: false, error: { code: 'bad-file' } },
     });

@@ -6,7 +6,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { main, usage, EXIT_USAGE, type CliIo } from '../../../src-main/app/cli-main';
-import { commandHelp, defineCommand, parseArgs, synopsis, UsageError } from '../../../src-main/app/commands/args';
+import {
+  commandHelp,
+  defineCommand,
+  parseArgs,
+  synopsis,
+  UsageError,
+} from '../../../src-main/app/commands/args';
 import { COMMANDS } from '../../../src-main/app/commands';
 
 const spec = {
@@ -87,7 +93,11 @@ describe('main', () => {
   });
 
   it('shows a command’s help', async () => {
-    for (const argv of [['analyze', '--help'], ['help', 'serve'], ['serve', '-h', '--bogus']]) {
+    for (const argv of [
+      ['analyze', '--help'],
+      ['help', 'serve'],
+      ['serve', '-h', '--bogus'],
+    ]) {
       const io = capture();
       expect(await main(argv, io)).toBe(0);
       expect(io.out).toMatch(/^Usage: tcplab (analyze|serve)/);

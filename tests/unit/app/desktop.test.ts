@@ -188,7 +188,8 @@ describe('startDesktop', () => {
     expect(handler({ url: 'https://example.com/' })).toEqual({ action: 'deny' });
     expect(h.electron.shell.openExternal).toHaveBeenCalledWith('https://example.com/');
     const preventDefault = vi.fn();
-    for (const l of contents.listeners.get('will-navigate')!) l({ url: 'https://evil.example/', preventDefault });
+    for (const l of contents.listeners.get('will-navigate')!)
+      l({ url: 'https://evil.example/', preventDefault });
     expect(preventDefault).toHaveBeenCalled();
   });
 
@@ -223,9 +224,9 @@ describe('startDesktop', () => {
   it('reports a capture that cannot be opened, without crashing', async () => {
     const { win, service } = await start({ argv: ['/usr/bin/tcplab', '/tmp/bad.pcap'] });
     expect(() => win!.webContents.emit('did-finish-load')).not.toThrow();
-    expect((service as unknown as { events: { emit: ReturnType<typeof vi.fn> } }).events.emit).toHaveBeenCalledWith(
-      expect.objectContaining({ type: 'log', level: 'error' }),
-    );
+    expect(
+      (service as unknown as { events: { emit: ReturnType<typeof vi.fn> } }).events.emit,
+    ).toHaveBeenCalledWith(expect.objectContaining({ type: 'log', level: 'error' }));
     expect(h.electron.dialog.showMessageBox).toHaveBeenCalled();
   });
 

@@ -6,14 +6,27 @@
  */
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { pathToFileURL } from 'node:url';
-import { IPC_EVENTS, IPC_INVOKE, type EventListener, type LabEvent, type Reply } from '../../../src-shared/contract';
-import { answerInvoke, bindIpc, senderProblem, type FrameLike, type InvokeEventLike } from '../../../src-main/app/ipc';
+import {
+  IPC_EVENTS,
+  IPC_INVOKE,
+  type EventListener,
+  type LabEvent,
+  type Reply,
+} from '../../../src-shared/contract';
+import {
+  answerInvoke,
+  bindIpc,
+  senderProblem,
+  type FrameLike,
+  type InvokeEventLike,
+} from '../../../src-main/app/ipc';
 import { appLocation, isAppUrl } from '../../../src-main/app/window';
 
 const ipcHandlers = new Map<string, (event: unknown, ...args: unknown[]) => unknown>();
 vi.mock('electron', () => ({
   ipcMain: {
-    handle: (channel: string, fn: (event: unknown, ...args: unknown[]) => unknown) => ipcHandlers.set(channel, fn),
+    handle: (channel: string, fn: (event: unknown, ...args: unknown[]) => unknown) =>
+      ipcHandlers.set(channel, fn),
     removeHandler: (channel: string) => ipcHandlers.delete(channel),
   },
 }));
@@ -61,7 +74,9 @@ beforeEach(() => {
 /** Sends an invoke the way Electron would call the registered handler. */
 function invoke(payload: unknown, event: Partial<InvokeEventLike> = {}): Promise<Reply<unknown>> {
   const handler = ipcHandlers.get(IPC_INVOKE)!;
-  return handler({ sender: w.webContents, senderFrame: w.mainFrame, ...event }, payload) as Promise<Reply<unknown>>;
+  return handler({ sender: w.webContents, senderFrame: w.mainFrame, ...event }, payload) as Promise<
+    Reply<unknown>
+  >;
 }
 
 describe('IPC invoke', () => {

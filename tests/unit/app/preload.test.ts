@@ -35,7 +35,10 @@ describe('preload', () => {
   it('invoke sends { name, args } on the invoke channel and returns the reply', async () => {
     electron.ipcRenderer.invoke.mockResolvedValue({ ok: true, result: { version: '0.1.0' } });
     const r = await bridge.invoke('sessions.list', { fileId: 2 });
-    expect(electron.ipcRenderer.invoke).toHaveBeenCalledWith(IPC_INVOKE, { name: 'sessions.list', args: { fileId: 2 } });
+    expect(electron.ipcRenderer.invoke).toHaveBeenCalledWith(IPC_INVOKE, {
+      name: 'sessions.list',
+      args: { fileId: 2 },
+    });
     expect(r).toEqual({ ok: true, result: { version: '0.1.0' } });
   });
 

@@ -36,7 +36,10 @@ vi.mock('electron', () => {
 const base = mkdtempSync(join(tmpdir(), 'tcplab-web-'));
 const root = join(base, 'renderer');
 mkdirSync(join(root, 'assets'), { recursive: true });
-writeFileSync(join(root, 'index.html'), '<!doctype html><title>TCP Lab</title><script src="/assets/app.js"></script>');
+writeFileSync(
+  join(root, 'index.html'),
+  '<!doctype html><title>TCP Lab</title><script src="/assets/app.js"></script>',
+);
 writeFileSync(join(root, 'assets', 'app.js'), 'console.log("tcplab")');
 writeFileSync(join(root, 'assets', 'app.css'), 'body{}');
 writeFileSync(join(root, 'assets', 'logo.svg'), '<svg/>');
@@ -97,7 +100,11 @@ function get(path: string, headers: Record<string, string> = {}, method = 'GET')
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }),
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString(),
+        }),
       );
     });
     req.on('error', reject);
@@ -129,8 +136,12 @@ describe('startWebServer', () => {
   });
 
   it('refuses a renderer folder without index.html', async () => {
-    await expect(startWebServer({ service, rendererDir: join(base, 'nope') })).rejects.toThrow(/npm run build/);
-    await expect(startWebServer({ service, rendererDir: join(root, 'assets') })).rejects.toThrow(/npm run build/);
+    await expect(startWebServer({ service, rendererDir: join(base, 'nope') })).rejects.toThrow(
+      /npm run build/,
+    );
+    await expect(startWebServer({ service, rendererDir: join(root, 'assets') })).rejects.toThrow(
+      /npm run build/,
+    );
   });
 
   it('refuses a bad port', async () => {
@@ -295,9 +306,15 @@ describe('HTTP: what is served', () => {
 });
 
 /** Opens a socket; resolves with it once open, or rejects with the HTTP status of the refusal. */
-function connect(path: string, opts: { origin?: string; headers?: Record<string, string> } = {}): Promise<WebSocket> {
+function connect(
+  path: string,
+  opts: { origin?: string; headers?: Record<string, string> } = {},
+): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${server.port}${path}`, { origin: opts.origin, headers: opts.headers });
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}${path}`, {
+      origin: opts.origin,
+      headers: opts.headers,
+    });
     ws.on('open', () => resolve(ws));
     ws.on('unexpected-response', (_req, res) => reject(new Error(`status ${res.statusCode}`)));
     ws.on('error', reject);
@@ -330,9 +347,9 @@ describe('WebSocket', () => {
   it('needs the page’s own Origin', async () => {
     await expect(connect(withToken('/ws'))).rejects.toThrow('status 403');
     await expect(connect(withToken('/ws'), { origin: 'http://evil.example' })).rejects.toThrow('status 403');
-    await expect(connect(withToken('/ws'), { origin: `http://127.0.0.1:${server.port + 1}` })).rejects.toThrow(
-      'status 403',
-    );
+    await expect(
+      connect(withToken('/ws'), { origin: `http://127.0.0.1:${server.port + 1}` }),
+    ).rejects.toThrow('status 403');
     await expect(connect(withToken('/ws'), { origin: `https://127.0.0.1:${server.port}` })).rejects.toThrow(
       'status 403',
     );
@@ -352,7 +369,11 @@ describe('WebSocket', () => {
     const ws = await connect(withToken('/ws'), { origin });
     const box = inbox(ws);
     ws.send(JSON.stringify({ t: 'invoke', id: 1, name: 'app.info', args: {} }));
-    expect(await box.next()).toEqual({ t: 'reply', id: 1, reply: { ok: true, result: { name: 'app.info' } } });
+    expect(await box.next()).toEqual({
+      t: 'reply',
+      id: 1,
+      reply: { ok: true, result: { name: 'app.info' } },
+    });
     ws.close();
   });
 
@@ -401,7 +422,10 @@ describe('WebSocket', () => {
     const ws = await connect(withToken('/ws'), { origin });
     const box = inbox(ws);
     ws.send(JSON.stringify({ t: 'invoke', id: 3, name: 'rm.rf', args: {} }));
-    expect(await box.next()).toMatchObject({ id: 3, reply: { ok: false, error: { code: 'unknown-command' } } });
+    expect(await box.next()).toMatchObject({
+      id: 3,
+      reply: { ok: false, error: { code: 'unknown-command' } },
+    });
     ws.close();
   });
 
@@ -444,7 +468,9 @@ describe('WebSocket', () => {
     await new Promise((r) => ws.once('open', r));
     const code = new Promise<number>((r) => ws.once('close', (c) => r(c)));
     ws.on('error', () => undefined);
-    ws.send(JSON.stringify({ t: 'invoke', id: 1, name: 'files.open', args: { name: 'a', data: 'A'.repeat(4096) } }));
+    ws.send(
+      JSON.stringify({ t: 'invoke', id: 1, name: 'files.open', args: { name: 'a', data: 'A'.repeat(4096) } }),
+    );
     expect(await code).toBe(1009);
     const r = await fetch(`http://127.0.0.1:${small.port}/healthz?token=${small.token}`);
     expect(r.status).toBe(200);

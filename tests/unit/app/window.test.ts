@@ -83,7 +83,9 @@ describe('appLocation and isAppUrl', () => {
     expect(isAppUrl(indexUrl, dev)).toBe(false);
 
     expect(appLocation({ rendererDir, devUrl: 'http://localhost:5173', isPackaged: true }).kind).toBe('file');
-    expect(appLocation({ rendererDir, devUrl: 'https://evil.example/', isPackaged: false }).kind).toBe('file');
+    expect(appLocation({ rendererDir, devUrl: 'https://evil.example/', isPackaged: false }).kind).toBe(
+      'file',
+    );
     expect(appLocation({ rendererDir, devUrl: 'javascript:alert(1)', isPackaged: false }).kind).toBe('file');
     expect(appLocation({ rendererDir, devUrl: '::::', isPackaged: false }).kind).toBe('file');
   });
@@ -110,7 +112,10 @@ describe('CSP', () => {
     listener!(
       {
         url: 'http://localhost:5173/',
-        responseHeaders: { 'content-security-policy': ["default-src *; script-src 'unsafe-eval'"], 'X-Other': ['1'] },
+        responseHeaders: {
+          'content-security-policy': ["default-src *; script-src 'unsafe-eval'"],
+          'X-Other': ['1'],
+        },
       },
       callback,
     );
@@ -165,7 +170,11 @@ function fakeContents() {
     for (const l of listeners.get(event) ?? []) l(e, url);
     return prevented;
   };
-  return { contents: contents as unknown as ContentsLike, fire, open: (url: string) => openHandler!({ url }) };
+  return {
+    contents: contents as unknown as ContentsLike,
+    fire,
+    open: (url: string) => openHandler!({ url }),
+  };
 }
 
 describe('hardenWebContents', () => {
