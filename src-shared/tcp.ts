@@ -154,3 +154,18 @@ export interface TcpPacket {
 export function endpointLabel(ip: string, port: number): string {
   return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
+
+const SYNCHRONIZED: ReadonlySet<TcpState> = new Set<TcpState>([
+  'ESTABLISHED',
+  'FIN-WAIT-1',
+  'FIN-WAIT-2',
+  'CLOSE-WAIT',
+  'CLOSING',
+  'LAST-ACK',
+  'TIME-WAIT',
+]);
+
+/** The synchronized states of RFC 9293 §3.10.7.4: a connection exists and both ISNs are known. */
+export function isSynchronized(s: TcpState): boolean {
+  return SYNCHRONIZED.has(s);
+}

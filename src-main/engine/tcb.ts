@@ -9,7 +9,7 @@
  * is the point output continues from, which an RTO moves back to SND.UNA.
  */
 import { seqAdd, seqDiff } from '../../src-shared/seqnum';
-import { TCP_FLAG, type TcpState } from '../../src-shared/tcp';
+import { isSynchronized, TCP_FLAG, type TcpState } from '../../src-shared/tcp';
 import { RecvBuffer, ReassemblyQueue, SendBuffer } from './buffers';
 import type { Negotiated } from './options';
 import { output, sendRst, sendSyn, emit, windowUpdateIfWorth, ex } from './send';
@@ -50,19 +50,7 @@ export class TcbError extends Error {
   }
 }
 
-const SYNCHRONIZED: ReadonlySet<TcpState> = new Set<TcpState>([
-  'ESTABLISHED',
-  'FIN-WAIT-1',
-  'FIN-WAIT-2',
-  'CLOSE-WAIT',
-  'CLOSING',
-  'LAST-ACK',
-  'TIME-WAIT',
-]);
-
-export function isSynchronized(s: TcpState): boolean {
-  return SYNCHRONIZED.has(s);
-}
+export { isSynchronized };
 
 export class Tcb {
   state: TcpState = 'CLOSED';

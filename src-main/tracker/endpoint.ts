@@ -21,7 +21,7 @@
  * what the receiver itself acknowledged.
  */
 import type { TcpState } from '../../src-shared/tcp';
-import { TCP_FLAG } from '../../src-shared/tcp';
+import { isSynchronized, TCP_FLAG } from '../../src-shared/tcp';
 import { seqAdd, seqGT, seqInWindow, seqMax } from '../../src-shared/seqnum';
 import { A, newWsFlow, type WsFlow } from './analysis';
 
@@ -101,19 +101,7 @@ export class Side {
   }
 }
 
-const SYNCHRONIZED: ReadonlySet<TcpState> = new Set<TcpState>([
-  'ESTABLISHED',
-  'FIN-WAIT-1',
-  'FIN-WAIT-2',
-  'CLOSE-WAIT',
-  'CLOSING',
-  'LAST-ACK',
-  'TIME-WAIT',
-]);
-
-export function isSynchronized(s: TcpState): boolean {
-  return SYNCHRONIZED.has(s);
-}
+export { isSynchronized };
 
 /** Linux `tcp_reset_check`: RCV.NXT−1 is accepted in these states (a FIN was received). */
 function finReceived(s: TcpState): boolean {
