@@ -20,11 +20,15 @@ function candidates(): string[] {
   const out: string[] = [];
   if (process.env.TCPLAB_SCENARIOS) out.push(process.env.TCPLAB_SCENARIOS);
   try {
-    const here = dirname(fileURLToPath(import.meta.url));
-    out.push(resolve(here, '../../resources/scenarios'), resolve(here, '../resources/scenarios'));
+    // Sources sit two levels below the project (src-main/engine); the bundle three (out/main/chunks).
+    let dir = dirname(fileURLToPath(import.meta.url));
+    for (let up = 0; up < 4; up++, dir = dirname(dir)) out.push(resolve(dir, 'resources/scenarios'));
   } catch {
     // not an ES module build: fall through to the working directory
   }
+  // A packaged Electron app keeps extra resources in process.resourcesPath.
+  const packaged = (process as { resourcesPath?: string }).resourcesPath;
+  if (packaged) out.push(resolve(packaged, 'scenarios'), resolve(packaged, 'resources/scenarios'));
   out.push(resolve(process.cwd(), 'resources/scenarios'));
   return out;
 }
