@@ -5,7 +5,7 @@
  * types the CLI and the Simulate view consume.
  */
 export { Simulation, type InjectSpec, type SeqMode, type SimulationOptions } from './simulation';
-export { Host, Listener, Socket, patternBytes, type HostOptions } from './host';
+export { Host, Listener, Socket, patternBytes, type HostOptions, type HostSim } from './host';
 export type { DropRule, LinkParams } from './link';
 export { Tcb, TcbError, isSynchronized, type TcbEnv } from './tcb';
 export { Prng } from './prng';
