@@ -1,20 +1,22 @@
 /**
- * Pure ladder layout: a session's endpoints and segment rows in, plain
- * geometry out — two lifelines (x, address:port, role), a y position per row,
- * and for any row its arrow (shaft, head, hit box), label text (flags,
- * relative or absolute seq/ack, length, options on SYN and SYN-ACK), kind for
- * colouring and each endpoint's state after the segment beside its lifeline.
- * Following Observable Plot's data → scales → geometry → draw split, nothing
- * here touches the DOM: the renderer's D3 code only copies these numbers into
- * SVG attributes, the tests pin them with snapshots, and a headless exporter
- * can reuse them. Row positions are computed for every row once (a
- * Float64Array, cheap at 100,000 rows); arrows and labels are computed only
- * for the rows in view (`rowsInView` + `arrowFor`), which is what keeps a huge
- * session smooth. `compact` mode is one row per segment, as Wireshark's flow
- * graph; `time-true` spaces rows by elapsed time (clamped) — slanting arrows by
- * measured transit time is left for the ladder issue.
+ * Pure ladder layout: lifelines and segment rows in, plain geometry out —
+ * N lifelines (x, address:port, role), a y position per row, where each arrow
+ * leaves its sender and reaches its receiver, every endpoint's state between
+ * segments as bands with each change annotated (`SYN-SENT → ESTABLISHED`),
+ * and for any row its arrow (shaft, head or the ✕ of a lost segment, hit
+ * box), labels that teach (flags, relative or absolute seq/ack with the ISN
+ * mapping on SYNs, length, window, options on SYN and SYN-ACK, analysis tags)
+ * and its colour class. Following Observable Plot's data → scales → geometry
+ * → draw split, nothing here touches the DOM: the renderer's D3 code and the
+ * SVG string renderer (`svg.ts`) only copy these numbers, the tests pin them
+ * with snapshots. Per-row positions live in typed arrays (cheap at 100,000
+ * rows); arrows are built only for the rows in view. Two time modes:
+ * `compact` (one row per segment, as Wireshark's flow graph) and `time-true`
+ * (rows spaced by elapsed time, clamped, and arrows slanted by transit time:
+ * `arrive` when known, else for captures the one-way delay from the handshake
+ * RTT measured at the capture point). `zoom` scales the time axis.
  */
-import type { Endpoint, SegmentRow } from '../session';
+import type { Endpoint, SegmentAnalysis, SegmentRow } from '../session';
 import type { TcpState } from '../tcp';
 import { TCP_FLAG, endpointLabel, flagsLabel, optionLabel } from '../tcp';
 
@@ -22,32 +24,65 @@ export type LadderMode = 'compact' | 'time-true';
 export type LadderNumbers = 'relative' | 'absolute';
 /** Colour classes: SYN (and SYN-ACK), FIN, RST, data, pure ACK, anything else. */
 export type SegmentKind = 'syn' | 'fin' | 'rst' | 'data' | 'ack' | 'other';
+export const SEGMENT_KINDS: readonly SegmentKind[] = ['syn', 'fin', 'rst', 'data', 'ack', 'other'];
 export type LaneRole = 'client' | 'server' | 'peer';
+
+/**
+ * A row of a ladder. Single-session ladders use plain `SegmentRow`s (lanes
+ * `a` and `b`); a diagram of several sessions tags each row with its session
+ * and the lane ids of the session's endpoints a and b.
+ */
+export interface LadderRow extends SegmentRow {
+  session?: number;
+  laneA?: string;
+  laneB?: string;
+}
+
+/** A lifeline to draw, in display order (multi-session diagrams). */
+export interface LaneSpec {
+  id: string;
+  /** "10.0.0.1:443", or a host "10.0.0.1". */
+  label: string;
+  role?: LaneRole | null;
+  /** Text above the address ("scanner", "client"); defaults to the role. */
+  roleLabel?: string;
+}
+
+/** Two endpoints of one session, or lanes in display order. */
+export type LadderParticipants = { a: Endpoint; b: Endpoint } | readonly LaneSpec[];
 
 export interface LadderOptions {
   mode: LadderMode;
   numbers: LadderNumbers;
-  /** Width of the drawing; the layout never goes below `minWidth`. */
+  /** Width of the drawing; the layout never goes below `minWidth` (nor below what N lanes need). */
   width: number;
   minWidth: number;
-  /** Row pitch in compact mode, and the least pitch in time-true mode. */
+  /** Row pitch in compact mode, and the least pitch in time-true mode (before zoom). */
   rowHeight: number;
   /** Space above the first row and below the last. */
   padding: number;
   /** Left column for the time and frame number. */
   timeColumn: number;
-  /** Space beside each lifeline, outside the pair, for the state text. */
+  /** Space outside the outer lifelines for the state annotations. */
   stateColumn: number;
-  /** How far an arrow drops from sender to receiver (time passes in transit). */
+  /** Least distance between two lifelines. */
+  minLaneGap: number;
+  /** How far an arrow drops from sender to receiver in compact mode. */
   slant: number;
   /** Distance from a row's top to its arrow's start (room for the label above). */
   labelSpace: number;
-  /** Arrow head length and half width. */
   headLength: number;
   headWidth: number;
-  /** time-true: pixels per second of elapsed time, and the largest gap between two rows. */
-  pxPerSecond: number;
+  /** time-true: pixels per second (null: chosen so one round trip spans about three rows). */
+  pxPerSecond: number | null;
+  /** time-true: the largest gap between two rows (before zoom). */
   maxGap: number;
+  /** Vertical scale: row pitch and pixels per second are multiplied by it. */
+  zoom: number;
+  /** Width of a state band on a lifeline. */
+  bandWidth: number;
+  /** Where a capture was taken ('auto': inferred from the handshake's timing). */
+  captureSide: 'auto' | 'a' | 'b' | 'none';
 }
 
 export const DEFAULT_LADDER_OPTIONS: Readonly<LadderOptions> = Object.freeze({
@@ -55,86 +90,156 @@ export const DEFAULT_LADDER_OPTIONS: Readonly<LadderOptions> = Object.freeze({
   numbers: 'relative',
   width: 900,
   minWidth: 720,
-  rowHeight: 46,
-  padding: 12,
+  rowHeight: 54,
+  padding: 14,
   timeColumn: 76,
   stateColumn: 196,
+  minLaneGap: 170,
   slant: 12,
-  labelSpace: 18,
+  labelSpace: 20,
   headLength: 9,
   headWidth: 4,
-  pxPerSecond: 2000,
+  pxPerSecond: null,
   maxGap: 240,
+  zoom: 1,
+  bandWidth: 8,
+  captureSide: 'auto',
 });
 
+/** Zoom bounds for the UI and the layout. */
+export const MIN_ZOOM = 0.05;
+export const MAX_ZOOM = 8;
+/** Below this row pitch, labels are left out and only arrows are drawn. */
+export const LABEL_PITCH = 40;
+
 export interface LaneLayout {
-  side: 'a' | 'b';
+  id: string;
+  /** 'a'/'b' in a two-lane (single-session) ladder. */
+  side: 'a' | 'b' | null;
   x: number;
-  /** "10.0.0.1:443" or "[::1]:443". */
   label: string;
   role: LaneRole | null;
-  /** "client", "server", "peer" or "endpoint A/B" when the capture missed the handshake. */
   roleLabel: string;
+  /** The capture was taken beside this lifeline (time-true mode, captures). */
+  captured: boolean;
+}
+
+/** An endpoint's state between two changes, drawn as a band on its lifeline. */
+export interface StateBand {
+  lane: number;
+  session: number;
+  side: 'a' | 'b';
+  state: TcpState;
+  y1: number;
+  y2: number;
+}
+
+/** A state change, annotated beside the lifeline where it happens. */
+export interface StateChange {
+  lane: number;
+  session: number;
+  side: 'a' | 'b';
+  /** Position of the row that caused it. */
+  pos: number;
+  from: TcpState | null;
+  to: TcpState;
+  /** "SYN-SENT → ESTABLISHED", or the first state alone. */
+  text: string;
+  x: number;
+  y: number;
+  anchor: 'start' | 'end';
+}
+
+export interface LadderTiming {
+  /** Pixels per second actually used (before zoom); 0 in compact mode. */
+  pxPerSecond: number;
+  /** The side the capture was taken on, when known (captures in time-true mode). */
+  captureSide: 'a' | 'b' | null;
+  /** The handshake round trip seen at the capture point, seconds. */
+  rtt: number | null;
 }
 
 export interface LadderLayout {
   options: LadderOptions;
   width: number;
-  lanes: [LaneLayout, LaneLayout];
+  lanes: LaneLayout[];
   rowCount: number;
+  /** Row pitch after zoom; labels are drawn when it is at least LABEL_PITCH. */
+  pitch: number;
+  showLabels: boolean;
   /** Top of each row in content coordinates (0 = top of the scrolling area). */
   rowY: Float64Array;
-  /** Height of the whole content. */
+  /** Where each arrow leaves its sender and reaches its receiver. */
+  sendY: Float64Array;
+  arriveY: Float64Array;
+  /** Lane indices of each row's sender and receiver. */
+  fromLane: Uint16Array;
+  toLane: Uint16Array;
   height: number;
   /** Time of the first row (seconds since the epoch); times are shown relative to it. */
   t0: number;
+  timing: LadderTiming;
+  bands: StateBand[];
+  /** Sorted by y. */
+  changes: StateChange[];
 }
 
-export interface StateLabel {
-  x: number;
-  y: number;
-  anchor: 'start' | 'end';
-  state: TcpState;
-  /** "SYN-SENT → ESTABLISHED" on a change, else the state alone. */
+export interface ArrowTag {
   text: string;
-  changed: boolean;
+  level: 'info' | 'warn' | 'bad';
 }
 
 export interface ArrowLayout {
-  /** The join key: the segment's index in the session. */
-  key: number;
+  /** The join key: unique per row across sessions. */
+  key: string;
   index: number;
-  /** Position in the rows the layout was made from (equals `index` for a whole session). */
+  session: number;
+  /** Position in the rows the layout was made from. */
   pos: number;
   frame: number;
   dir: 'ab' | 'ba';
   kind: SegmentKind;
+  dropped: boolean;
+  injected: boolean;
+  /** Retransmissions and injected segments are dashed. */
+  dashed: boolean;
+  /** Start, and where the drawn arrow ends (half way for a lost segment). */
   x1: number;
   y1: number;
   x2: number;
   y2: number;
-  /** SVG path of the shaft (stops at the head's base) and of the head (closed). */
   shaft: string;
+  /** Closed arrow head, or "" for a lost segment. */
   head: string;
-  /** The clickable box of the whole row between the lifelines. */
+  /** The ✕ where a lost segment stops, or "". */
+  cross: string;
+  /** The clickable box of the row between its lifelines. */
   hit: { x: number; y: number; width: number; height: number };
-  /** Label anchor (middle of the arrow, above it) and the arrow's angle in degrees. */
+  /** Label anchor (middle of the arrow, above it) and the angle of the text in degrees. */
   labelX: number;
   labelY: number;
-  optionsY: number;
   angle: number;
   flagsText: string;
   numbersText: string;
   /** Options on SYN and SYN-ACK ("MSS=1460 SACK_PERM WS=128"), else "". */
   optionsText: string;
+  /** The ISN mapping on SYNs: "ISN 3,014,555,221 → 0" (relative) or "ISN 3,014,555,221". */
+  isnText: string;
+  /** The line under the arrow: ISN mapping and options. */
+  noteText: string;
+  noteY: number;
+  /** Analysis flags, injected, lost. */
+  tags: ArrowTag[];
+  tagsY: number;
+  /** Why the sender sent it (simulations), else "". */
+  explainText: string;
   /** Relative time ("0.000123") and frame ("#4") at the left. */
   timeText: string;
   frameText: string;
   timeY: number;
-  stateA: StateLabel;
-  stateB: StateLabel;
-  /** A one-line summary for a hover tooltip. */
+  /** A one-line summary for a hover tooltip and the accessible name. */
   title: string;
+  showLabels: boolean;
 }
 
 const r1 = (n: number): number => Math.round(n * 10) / 10;
@@ -149,23 +254,93 @@ export function segmentKind(flags: number, len: number): SegmentKind {
   return 'other';
 }
 
-/** The label of a segment: "SYN, ACK", "Seq=0 Ack=1 Len=0" and options on SYNs. */
+/** Colour groups of the RFC 9293 states, for the bands on the lifelines. */
+export type StateGroup = 'closed' | 'listen' | 'opening' | 'established' | 'closing' | 'time-wait';
+
+export function stateGroup(s: TcpState): StateGroup {
+  switch (s) {
+    case 'CLOSED':
+      return 'closed';
+    case 'LISTEN':
+      return 'listen';
+    case 'SYN-SENT':
+    case 'SYN-RECEIVED':
+      return 'opening';
+    case 'ESTABLISHED':
+      return 'established';
+    case 'TIME-WAIT':
+      return 'time-wait';
+    default:
+      return 'closing';
+  }
+}
+
+/** 3014555221 → "3,014,555,221" (no locale: the same text everywhere). */
+export function groupDigits(n: number): string {
+  const s = String(Math.trunc(Math.abs(n)));
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    if (i > 0 && (s.length - i) % 3 === 0) out += ',';
+    out += s[i];
+  }
+  return n < 0 ? `-${out}` : out;
+}
+
+/** The sender's ISN as the relative numbers imply it (seq − relSeq mod 2^32). */
+export function rowIsn(row: SegmentRow): number {
+  return (row.seq - row.relSeq) >>> 0;
+}
+
+/** The label of a segment: "SYN, ACK", "Seq=0 Ack=1 Len=0 Win=64240", options and ISN mapping on SYNs. */
 export function segmentLabel(
   row: SegmentRow,
   numbers: LadderNumbers = 'relative',
-): { flags: string; numbers: string; options: string } {
+): { flags: string; numbers: string; options: string; isn: string } {
   const seqN = numbers === 'relative' ? row.relSeq : row.seq;
   const ackN = numbers === 'relative' ? row.relAck : row.ack;
   const hasAck = (row.flags & TCP_FLAG.ACK) !== 0;
-  const nums = `Seq=${seqN}${hasAck ? ` Ack=${ackN}` : ''} Len=${row.len}`;
-  const opts =
-    row.flags & TCP_FLAG.SYN
-      ? row.options
-          .filter((o) => o.kind !== 'nop' && o.kind !== 'eol')
-          .map(optionLabel)
-          .join(' ')
-      : '';
-  return { flags: flagsLabel(row.flags), numbers: nums, options: opts };
+  const isSyn = (row.flags & TCP_FLAG.SYN) !== 0;
+  const nums = `Seq=${seqN}${hasAck ? ` Ack=${ackN}` : ''} Len=${row.len} Win=${row.win}`;
+  const opts = isSyn
+    ? row.options
+        .filter((o) => o.kind !== 'nop' && o.kind !== 'eol')
+        .map((o) => (o.kind === 'timestamps' ? 'TS' : optionLabel(o)))
+        .join(' ')
+    : '';
+  let isn = '';
+  if (isSyn) {
+    const v = groupDigits(rowIsn(row));
+    isn = numbers === 'relative' ? `ISN ${v} → ${row.relSeq}` : `ISN ${v}`;
+  }
+  return { flags: flagsLabel(row.flags), numbers: nums, options: opts, isn };
+}
+
+const ANALYSIS_TAGS: Record<SegmentAnalysis, ArrowTag> = {
+  retransmission: { text: 'retransmission', level: 'warn' },
+  'spurious-retransmission': { text: 'spurious retransmission', level: 'warn' },
+  'out-of-order': { text: 'out of order', level: 'warn' },
+  'dup-ack': { text: 'dup ACK', level: 'warn' },
+  'zero-window': { text: 'zero window', level: 'warn' },
+  'zero-window-probe': { text: 'zero-window probe', level: 'info' },
+  'window-update': { text: 'window update', level: 'info' },
+  'window-full': { text: 'window full', level: 'warn' },
+  'keep-alive': { text: 'keep-alive', level: 'info' },
+  'keep-alive-ack': { text: 'keep-alive ACK', level: 'info' },
+  'lost-segment': { text: 'previous segment not captured', level: 'warn' },
+  'acked-unseen': { text: 'ACKs a segment not captured', level: 'warn' },
+  'rst-exact': { text: 'RST at RCV.NXT: accepted', level: 'bad' },
+  'rst-in-window': { text: 'RST in window, not exact: challenge ACK', level: 'warn' },
+  'rst-out-of-window': { text: 'RST out of window: ignored', level: 'info' },
+  'challenge-ack': { text: 'challenge ACK (RFC 5961)', level: 'warn' },
+  'bad-checksum': { text: 'bad checksum', level: 'bad' },
+};
+
+/** The tags shown under an arrow: analysis flags, then injected and lost. */
+export function rowTags(row: SegmentRow): ArrowTag[] {
+  const out = row.analysis.map((a) => ANALYSIS_TAGS[a] ?? { text: a, level: 'info' as const });
+  if (row.injected) out.push({ text: 'injected', level: 'info' });
+  if (row.dropped) out.push({ text: 'lost', level: 'bad' });
+  return out;
 }
 
 /**
@@ -191,98 +366,432 @@ export function laneRoles(rows: readonly SegmentRow[]): [LaneRole | null, LaneRo
   return [null, null];
 }
 
-function resolveOptions(opts: Partial<LadderOptions> | undefined): LadderOptions {
-  return { ...DEFAULT_LADDER_OPTIONS, ...opts };
-}
-
-function fillRowY(rowY: Float64Array, rows: readonly SegmentRow[], from: number, o: LadderOptions): void {
-  for (let i = from; i < rows.length; i++) {
-    if (i === 0) {
-      rowY[0] = o.padding;
+/**
+ * Where a capture was taken, from the handshake's timing: at the client the
+ * SYN → SYN-ACK gap is a round trip and the final ACK follows at once; at the
+ * server the SYN-ACK follows at once and SYN-ACK → ACK is the round trip.
+ * A refused or unanswered handshake is taken as seen at the client.
+ */
+export function captureTiming(rows: readonly SegmentRow[]): { side: 'a' | 'b'; rtt: number } | null {
+  const n = Math.min(rows.length, 64);
+  let syn = -1;
+  for (let i = 0; i < n; i++) {
+    const f = rows[i].flags;
+    if (syn < 0 && f & TCP_FLAG.SYN && !(f & TCP_FLAG.ACK)) {
+      syn = i;
       continue;
     }
-    let gap = o.rowHeight;
-    if (o.mode === 'time-true') {
-      const dt = Math.max(0, rows[i].time - rows[i - 1].time);
-      gap = Math.min(o.maxGap, Math.max(o.rowHeight, dt * o.pxPerSecond));
+    if (syn < 0 || rows[i].dir === rows[syn].dir) continue;
+    // The first answer from the other side: SYN-ACK, or RST.
+    const d1 = rows[i].time - rows[syn].time;
+    const synSide = rows[syn].dir === 'ab' ? 'a' : 'b';
+    const otherSide = synSide === 'a' ? 'b' : 'a';
+    let d2 = -1;
+    if ((f & TCP_FLAG.SYN) !== 0) {
+      for (let k = i + 1; k < n; k++) {
+        if (rows[k].dir === rows[syn].dir) {
+          d2 = rows[k].time - rows[i].time;
+          break;
+        }
+      }
     }
-    rowY[i] = rowY[i - 1] + gap;
+    if (d2 >= 0 && d2 > d1) return d2 > 0 ? { side: otherSide, rtt: d2 } : null;
+    return d1 > 0 ? { side: synSide, rtt: d1 } : null;
   }
+  return null;
 }
 
-function contentHeight(rowY: Float64Array, count: number, o: LadderOptions): number {
-  return count === 0 ? o.padding * 2 : rowY[count - 1] + o.rowHeight + o.padding;
+function resolveOptions(opts: Partial<LadderOptions> | undefined): LadderOptions {
+  const o = { ...DEFAULT_LADDER_OPTIONS, ...opts };
+  o.zoom = Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, o.zoom || 1));
+  return o;
 }
 
-/** Lays out the lifelines and every row's position. */
-export function layoutLadder(
-  endpoints: { a: Endpoint; b: Endpoint },
+function isPair(p: LadderParticipants): p is { a: Endpoint; b: Endpoint } {
+  return !Array.isArray(p);
+}
+
+function laneLayouts(
+  p: LadderParticipants,
   rows: readonly SegmentRow[],
+  o: LadderOptions,
+): { lanes: LaneLayout[]; width: number } {
+  let specs: Array<Omit<LaneLayout, 'x' | 'captured'>>;
+  if (isPair(p)) {
+    const [ra, rb] = laneRoles(rows);
+    specs = [
+      { id: 'a', side: 'a', label: endpointLabel(p.a.ip, p.a.port), role: ra, roleLabel: ra ?? 'endpoint A' },
+      { id: 'b', side: 'b', label: endpointLabel(p.b.ip, p.b.port), role: rb, roleLabel: rb ?? 'endpoint B' },
+    ];
+  } else {
+    specs = (p as readonly LaneSpec[]).map((l) => ({
+      id: l.id,
+      side: null,
+      label: l.label,
+      role: l.role ?? null,
+      roleLabel: l.roleLabel ?? l.role ?? '',
+    }));
+  }
+  const n = Math.max(1, specs.length);
+  const left = o.timeColumn + o.stateColumn;
+  const need = left + (n - 1) * o.minLaneGap + o.stateColumn;
+  const width = Math.max(o.minWidth, Math.floor(o.width), need);
+  const right = width - o.stateColumn;
+  const step = n > 1 ? (right - left) / (n - 1) : 0;
+  const lanes = specs.map((s, i) => ({
+    ...s,
+    x: r1(n > 1 ? left + i * step : (left + right) / 2),
+    captured: false,
+  }));
+  return { lanes, width };
+}
+
+/** Median of up to 2,001 sampled positive gaps between consecutive row times, or 0. */
+function medianGap(rows: readonly SegmentRow[]): number {
+  const gaps: number[] = [];
+  const step = Math.max(1, Math.floor(rows.length / 2000));
+  for (let i = 1; i < rows.length; i += step) {
+    const d = rows[i].time - rows[i - 1].time;
+    if (d > 0) gaps.push(d);
+  }
+  if (!gaps.length) return 0;
+  gaps.sort((x, y) => x - y);
+  return gaps[gaps.length >> 1];
+}
+
+/** Median round trip implied by simulated arrival times (twice the one-way transit), or 0. */
+function arriveRtt(rows: readonly SegmentRow[]): number {
+  const d: number[] = [];
+  for (let i = 0; i < rows.length && d.length < 200; i++) {
+    const a = rows[i].arrive;
+    if (a !== undefined && a > rows[i].time) d.push(2 * (a - rows[i].time));
+  }
+  if (!d.length) return 0;
+  d.sort((x, y) => x - y);
+  return d[d.length >> 1];
+}
+
+function resolveTiming(
+  rows: readonly SegmentRow[],
+  o: LadderOptions,
+  previous: LadderLayout | undefined,
+): LadderTiming {
+  if (o.mode !== 'time-true') return { pxPerSecond: 0, captureSide: null, rtt: null };
+  // Rows appended to a laid-out session keep the scale and capture side, so earlier rows stay put.
+  if (previous && previous.options.mode === 'time-true' && previous.rowCount >= 3) return previous.timing;
+  const simulated = rows.length > 0 && rows.some((r, i) => i < 64 && r.arrive !== undefined);
+  let cap: { side: 'a' | 'b'; rtt: number } | null = null;
+  if (!simulated) {
+    if (o.captureSide === 'auto') cap = captureTiming(rows);
+    else if (o.captureSide !== 'none') {
+      const t = captureTiming(rows);
+      cap = t ? { side: o.captureSide, rtt: t.rtt } : null;
+    }
+  }
+  const rtt = simulated ? arriveRtt(rows) : (cap?.rtt ?? 0);
+  let pps = o.pxPerSecond ?? 0;
+  if (!pps) {
+    if (rtt > 0) pps = (3 * o.rowHeight) / rtt;
+    else {
+      const g = medianGap(rows);
+      pps = g > 0 ? (1.5 * o.rowHeight) / g : 2000;
+    }
+  }
+  pps = Math.min(1e9, Math.max(1e-3, pps));
+  return { pxPerSecond: pps, captureSide: cap?.side ?? null, rtt: rtt > 0 ? rtt : null };
+}
+
+/**
+ * Lays out the lifelines, every row's position and arrow ends, and the state
+ * bands and changes. `previous`: the layout of a prefix of the same rows
+ * (rows were appended) whose time scale is kept.
+ */
+export function layoutLadder(
+  participants: LadderParticipants,
+  rows: readonly LadderRow[],
   options?: Partial<LadderOptions>,
+  previous?: LadderLayout,
 ): LadderLayout {
   const o = resolveOptions(options);
-  const width = Math.max(o.minWidth, Math.floor(o.width));
-  const [roleA, roleB] = laneRoles(rows);
-  const lanes: [LaneLayout, LaneLayout] = [
-    {
-      side: 'a',
-      x: o.timeColumn + o.stateColumn,
-      label: endpointLabel(endpoints.a.ip, endpoints.a.port),
-      role: roleA,
-      roleLabel: roleA ?? 'endpoint A',
-    },
-    {
-      side: 'b',
-      x: width - o.stateColumn,
-      label: endpointLabel(endpoints.b.ip, endpoints.b.port),
-      role: roleB,
-      roleLabel: roleB ?? 'endpoint B',
-    },
-  ];
-  const rowY = new Float64Array(rows.length);
-  fillRowY(rowY, rows, 0, o);
+  const { lanes, width } = laneLayouts(participants, rows, o);
+  const timing = resolveTiming(rows, o, previous);
+  const z = o.zoom;
+  const pitch = o.rowHeight * z;
+  const showLabels = pitch >= LABEL_PITCH;
+  const ls = showLabels ? o.labelSpace : pitch * 0.25;
+  const slant = showLabels ? o.slant : Math.max(1, pitch * 0.3);
+  const maxGap = o.maxGap * z;
+  const pps = timing.pxPerSecond * z;
+  const timed = o.mode === 'time-true';
+  const oneWay = timing.rtt !== null ? timing.rtt / 2 : 0;
+  if (timing.captureSide) {
+    const id = timing.captureSide;
+    for (const l of lanes) l.captured = l.id === id;
+  }
+
+  const n = rows.length;
+  const rowY = new Float64Array(n);
+  const sendY = new Float64Array(n);
+  const arriveY = new Float64Array(n);
+  const fromLane = new Uint16Array(n);
+  const toLane = new Uint16Array(n);
+  const index = new Map<string, number>();
+  lanes.forEach((l, i) => index.set(l.id, i));
+  const laneOf = (id: string | undefined, dflt: string): number => index.get(id ?? dflt) ?? 0;
+
+  // Send and arrival times of each arrow (time-true).
+  const sendT = timed ? new Float64Array(n) : null;
+  const arriveT = timed ? new Float64Array(n) : null;
+  for (let i = 0; i < n; i++) {
+    const r = rows[i];
+    const la = r.laneA === undefined ? 0 : laneOf(r.laneA, 'a');
+    const lb = r.laneB === undefined ? Math.min(1, lanes.length - 1) : laneOf(r.laneB, 'b');
+    fromLane[i] = r.dir === 'ab' ? la : lb;
+    toLane[i] = r.dir === 'ab' ? lb : la;
+    if (sendT && arriveT) {
+      if (r.arrive !== undefined) {
+        sendT[i] = r.time;
+        arriveT[i] = Math.max(r.time, r.arrive);
+      } else if (timing.captureSide && oneWay > 0) {
+        const sender = r.dir === 'ab' ? 'a' : 'b';
+        sendT[i] = sender === timing.captureSide ? r.time : r.time - oneWay;
+        arriveT[i] = sender === timing.captureSide ? r.time + oneWay : r.time;
+      } else {
+        sendT[i] = r.time;
+        arriveT[i] = r.time;
+      }
+    }
+  }
+
+  // Row tops.
+  const t0 = n ? rows[0].time : 0;
+  let lead = 0;
+  if (sendT && n) {
+    let minS = t0;
+    for (let i = 0; i < Math.min(n, 64); i++) minS = Math.min(minS, sendT[i]);
+    lead = Math.min(maxGap, (t0 - minS) * pps);
+  }
+  for (let i = 0; i < n; i++) {
+    if (i === 0) rowY[0] = o.padding + lead;
+    else if (!timed) rowY[i] = rowY[i - 1] + pitch;
+    else {
+      const dt = Math.max(0, rows[i].time - rows[i - 1].time);
+      rowY[i] = rowY[i - 1] + Math.min(maxGap, Math.max(pitch, dt * pps));
+    }
+  }
+
+  // Arrow ends: compact rows slant by a constant; time-true maps times through the rows' (time, y) anchors.
+  const yAt = (t: number, hint: number): number => {
+    // Last row whose time is <= t, searching from the row itself (arrows rarely reach far).
+    let i = hint;
+    if (rows[i].time > t) {
+      let lo = 0;
+      let hi = i;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >>> 1;
+        if (rows[mid].time <= t) lo = mid;
+        else hi = mid - 1;
+      }
+      i = lo;
+      if (rows[i].time > t) return Math.max(0, rowY[0] + ls - Math.min(maxGap, (rows[0].time - t) * pps));
+    } else {
+      let step = 1;
+      while (i + step < n && rows[i + step].time <= t) step *= 2;
+      let lo = i + (step >> 1);
+      let hi = Math.min(n - 1, i + step);
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >>> 1;
+        if (rows[mid].time <= t) lo = mid;
+        else hi = mid - 1;
+      }
+      i = lo;
+    }
+    const y = rowY[i] + ls;
+    const u = t - rows[i].time;
+    if (i === n - 1) return y + Math.min(maxGap, u * pps);
+    const span = rows[i + 1].time - rows[i].time;
+    if (span <= 0) return y;
+    const g = rowY[i + 1] - rowY[i];
+    if (span * pps <= g) return y + (u / span) * g;
+    // A gap squeezed to fit: full scale for a third of it after the row and before the next, squeezed between,
+    // so arrows that leave or reach a row keep their true slant.
+    const a = g / 3;
+    const ua = a / pps;
+    if (u <= ua) return y + u * pps;
+    if (span - u <= ua) return y + g - (span - u) * pps;
+    return y + a + ((u - ua) / (span - 2 * ua)) * (g - 2 * a);
+  };
+  let bottom = 0;
+  for (let i = 0; i < n; i++) {
+    if (sendT && arriveT && (sendT[i] !== arriveT[i] || rows[i].arrive !== undefined)) {
+      sendY[i] = yAt(sendT[i], i);
+      arriveY[i] = Math.max(sendY[i], yAt(arriveT[i], i));
+    } else {
+      sendY[i] = rowY[i] + ls;
+      arriveY[i] = sendY[i] + slant;
+    }
+    bottom = Math.max(bottom, arriveY[i]);
+  }
+  const height = n === 0 ? o.padding * 2 : Math.max(rowY[n - 1] + pitch, bottom + pitch / 2) + o.padding;
+
+  const { bands, changes } = stateBands(rows, lanes, sendY, arriveY, fromLane, toLane, height - o.padding, o);
   return {
     options: o,
     width,
     lanes,
-    rowCount: rows.length,
+    rowCount: n,
+    pitch,
+    showLabels,
     rowY,
-    height: contentHeight(rowY, rows.length, o),
-    t0: rows.length ? rows[0].time : 0,
+    sendY,
+    arriveY,
+    fromLane,
+    toLane,
+    height,
+    t0,
+    timing,
+    bands,
+    changes,
   };
 }
 
+function stateBands(
+  rows: readonly LadderRow[],
+  lanes: LaneLayout[],
+  sendY: Float64Array,
+  arriveY: Float64Array,
+  fromLane: Uint16Array,
+  toLane: Uint16Array,
+  endY: number,
+  o: LadderOptions,
+): { bands: StateBand[]; changes: StateChange[] } {
+  const bands: StateBand[] = [];
+  const changes: StateChange[] = [];
+  // Open band per (session, side), and each session's last arrow end.
+  const open = new Map<string, StateBand>();
+  const lastY = new Map<number, number>();
+  const lastNoteY = new Map<number, number>();
+  let sessions = 0;
+  const lastLane = lanes.length - 1;
+  const note = (
+    i: number,
+    side: 'a' | 'b',
+    from: TcpState | null,
+    to: TcpState,
+    lane: number,
+    y: number,
+    session: number,
+  ): void => {
+    const k = `${session}:${side}`;
+    const b = open.get(k);
+    if (b) b.y2 = y;
+    // CLOSED is no connection at all: the band just ends.
+    if (to === 'CLOSED') open.delete(k);
+    else {
+      const nb: StateBand = { lane, session, side, state: to, y1: y, y2: y };
+      bands.push(nb);
+      open.set(k, nb);
+    }
+    const left = lane === 0 && lastLane > 0;
+    const x = lanes[lane]?.x ?? 0;
+    // Two changes at the same place on one lifeline (LISTEN, then LISTEN → SYN-RECEIVED) are stacked.
+    const ly = lastNoteY.get(lane);
+    const ty = ly !== undefined && Math.abs(y - ly) < 12 ? ly + 12 : y;
+    lastNoteY.set(lane, ty);
+    changes.push({
+      lane,
+      session,
+      side,
+      pos: i,
+      from,
+      to,
+      text: from !== null && from !== to ? `${from} → ${to}` : to,
+      x: r1(left ? x - 10 : x + 10),
+      y: r1(ty + 4),
+      anchor: left ? 'end' : 'start',
+    });
+  };
+  // Per-session previous states; the current session's are kept in locals (one session: no map lookups per row).
+  const prevA = new Map<number, TcpState | undefined>();
+  const prevB = new Map<number, TcpState | undefined>();
+  let cur = -1;
+  let pa: TcpState | undefined;
+  let pb: TcpState | undefined;
+  let curLast = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i];
+    const s = r.session ?? 0;
+    if (s !== cur) {
+      if (cur >= 0) {
+        prevA.set(cur, pa);
+        prevB.set(cur, pb);
+        lastY.set(cur, curLast);
+      }
+      if (!prevA.has(s)) sessions++;
+      cur = s;
+      pa = prevA.get(s);
+      pb = prevB.get(s);
+    }
+    curLast = arriveY[i];
+    const ab = r.dir === 'ab';
+    const changes = r.changes;
+    if (changes !== undefined && changes.length) {
+      const laneA = ab ? fromLane[i] : toLane[i];
+      const laneB = ab ? toLane[i] : fromLane[i];
+      const yA = ab ? sendY[i] : arriveY[i];
+      const yB = ab ? arriveY[i] : sendY[i];
+      for (const c of changes) {
+        const isA = c.side === 'a';
+        note(i, c.side, c.from, c.to, isA ? laneA : laneB, isA ? yA : yB, s);
+      }
+      if (pa === undefined && !changes.some((c) => c.side === 'a'))
+        note(i, 'a', null, r.stateA, laneA, yA, s);
+      if (pb === undefined && !changes.some((c) => c.side === 'b'))
+        note(i, 'b', null, r.stateB, laneB, yB, s);
+    } else {
+      if (pa !== r.stateA)
+        note(i, 'a', pa ?? null, r.stateA, ab ? fromLane[i] : toLane[i], ab ? sendY[i] : arriveY[i], s);
+      if (pb !== r.stateB)
+        note(i, 'b', pb ?? null, r.stateB, ab ? toLane[i] : fromLane[i], ab ? arriveY[i] : sendY[i], s);
+    }
+    pa = r.stateA;
+    pb = r.stateB;
+  }
+  if (cur >= 0) lastY.set(cur, curLast);
+  for (const b of open.values()) {
+    b.y2 = sessions <= 1 ? endY : Math.min(endY, (lastY.get(b.session) ?? b.y1) + o.rowHeight * o.zoom);
+    if (b.y2 < b.y1) b.y2 = b.y1;
+  }
+  for (const b of bands) {
+    b.y1 = r1(b.y1);
+    b.y2 = r1(b.y2);
+  }
+  changes.sort((p, q) => p.y - q.y || p.pos - q.pos);
+  return { bands, changes };
+}
+
 /**
- * The layout after rows were appended to the same session: earlier rows keep
- * their positions (so their drawn elements stay put); only the new rows are
- * placed. Falls back to a full layout when roles may still change.
+ * The layout after rows were appended to the same rows: earlier rows keep
+ * their positions (the time scale and capture side are kept). Returns the same
+ * layout when nothing was appended.
  */
 export function extendLadder(
   layout: LadderLayout,
-  endpoints: { a: Endpoint; b: Endpoint },
-  rows: readonly SegmentRow[],
+  participants: LadderParticipants,
+  rows: readonly LadderRow[],
 ): LadderLayout {
-  if (rows.length < layout.rowCount || layout.rowCount < 32) {
-    return layoutLadder(endpoints, rows, layout.options);
-  }
   if (rows.length === layout.rowCount) return layout;
-  const o = layout.options;
-  let rowY = layout.rowY;
-  if (rowY.length < rows.length) {
-    rowY = new Float64Array(Math.max(rows.length, Math.ceil(layout.rowY.length * 1.5)));
-    rowY.set(layout.rowY.subarray(0, layout.rowCount));
-  }
-  fillRowY(rowY, rows, layout.rowCount, o);
-  return { ...layout, rowY, rowCount: rows.length, height: contentHeight(rowY, rows.length, o) };
+  if (rows.length < layout.rowCount) return layoutLadder(participants, rows, layout.options);
+  return layoutLadder(participants, rows, layout.options, layout);
 }
 
-/** First row whose top is at or below `y` (binary search over row positions). */
+/** First row whose bottom is below `y` (binary search over row positions). */
 export function rowAtY(layout: LadderLayout, y: number): number {
   let lo = 0;
   let hi = layout.rowCount;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (layout.rowY[mid] + layout.options.rowHeight <= y) lo = mid + 1;
+    if (layout.rowY[mid] + layout.pitch <= y) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -302,97 +811,126 @@ export function rowsInView(
   return { start, end };
 }
 
-function stateLabel(
-  x: number,
-  y: number,
-  anchor: 'start' | 'end',
-  state: TcpState,
-  prev: TcpState | undefined,
-): StateLabel {
-  const changed = prev === undefined || prev !== state;
-  const text = prev !== undefined && prev !== state ? `${prev} → ${state}` : state;
-  return { x, y, anchor, state, text, changed };
+/** Bands that intersect `[top, bottom)`. */
+export function bandsInView(layout: LadderLayout, top: number, bottom: number): StateBand[] {
+  return layout.bands.filter((b) => b.y2 >= top && b.y1 < bottom);
+}
+
+/** State changes whose annotation lies in `[top, bottom)` (widened a little). */
+export function changesInView(layout: LadderLayout, top: number, bottom: number): StateChange[] {
+  const c = layout.changes;
+  let lo = 0;
+  let hi = c.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (c[mid].y < top - 20) lo = mid + 1;
+    else hi = mid;
+  }
+  const out: StateChange[] = [];
+  for (let i = lo; i < c.length && c[i].y < bottom + 20; i++) out.push(c[i]);
+  return out;
 }
 
 function fmtTime(dt: number): string {
   return dt.toFixed(6);
 }
 
-/**
- * The arrow of the row at position `i` of `rows` (the rows the layout was made
- * from); the row before it gives the state changes.
- */
-export function arrowFor(layout: LadderLayout, rows: readonly SegmentRow[], i: number): ArrowLayout {
+/** The arrow of the row at position `i` of `rows` (the rows the layout was made from). */
+export function arrowFor(layout: LadderLayout, rows: readonly LadderRow[], i: number): ArrowLayout {
   const o = layout.options;
-  const [la, lb] = layout.lanes;
   const row = rows[i];
-  const prev = i > 0 ? rows[i - 1] : undefined;
+  const from = layout.lanes[layout.fromLane[i]];
+  const to = layout.lanes[layout.toLane[i]];
   const top = layout.rowY[i];
-  const fromX = row.dir === 'ab' ? la.x : lb.x;
-  const toX = row.dir === 'ab' ? lb.x : la.x;
-  const y1 = top + o.labelSpace;
-  const y2 = y1 + o.slant;
+  const fromX = from.x;
+  const fullX = to.x;
+  const y1 = layout.sendY[i];
+  const fullY = layout.arriveY[i];
+  const dropped = row.dropped === true;
+  const toX = dropped ? (fromX + fullX) / 2 : fullX;
+  const y2 = dropped ? (y1 + fullY) / 2 : fullY;
   const dx = toX - fromX;
   const dy = y2 - y1;
   const len = Math.hypot(dx, dy) || 1;
   const ux = dx / len;
   const uy = dy / len;
-  const bx = toX - ux * o.headLength;
-  const by = y2 - uy * o.headLength;
+  const hl = dropped ? 0 : Math.min(o.headLength, len / 2);
+  const bx = toX - ux * hl;
+  const by = y2 - uy * hl;
   const px = -uy * o.headWidth;
   const py = ux * o.headWidth;
   const shaft = `M${r1(fromX)},${r1(y1)}L${r1(bx)},${r1(by)}`;
-  const head = `M${r1(toX)},${r1(y2)}L${r1(bx + px)},${r1(by + py)}L${r1(bx - px)},${r1(by - py)}Z`;
+  const head = dropped
+    ? ''
+    : `M${r1(toX)},${r1(y2)}L${r1(bx + px)},${r1(by + py)}L${r1(bx - px)},${r1(by - py)}Z`;
+  const c = 5;
+  const cross = dropped
+    ? `M${r1(toX - c)},${r1(y2 - c)}L${r1(toX + c)},${r1(y2 + c)}M${r1(toX - c)},${r1(y2 + c)}L${r1(toX + c)},${r1(y2 - c)}`
+    : '';
   const label = segmentLabel(row, o.numbers);
-  const angle = (Math.atan2(dy, dx) * 180) / Math.PI;
+  const fdx = fullX - fromX;
+  const fdy = fullY - y1;
+  const angle = (Math.atan2(fdy, fdx) * 180) / Math.PI;
   // Keep text upright: for right-to-left arrows read the angle the other way round.
-  const textAngle = dx >= 0 ? angle : angle - 180;
-  const midX = (fromX + toX) / 2;
-  const midY = (y1 + y2) / 2;
-  // The sender's state changes when it sends (at the arrow's start), the receiver's when it receives (at its end).
-  const yA = (row.dir === 'ab' ? y1 : y2) + 4;
-  const yB = (row.dir === 'ab' ? y2 : y1) + 4;
+  const textAngle = fdx >= 0 ? angle : angle - 180;
+  const midX = (fromX + fullX) / 2;
+  const midY = (y1 + fullY) / 2;
   const time = fmtTime(row.time - layout.t0);
+  const tags = rowTags(row);
+  const note = [label.isn, label.options].filter((s) => s !== '').join('  ·  ');
+  const session = row.session ?? 0;
   const sender = row.dir === 'ab' ? 'A→B' : 'B→A';
+  const explain = row.explain?.text ?? '';
   const title =
-    `#${row.frame} ${sender} ${label.flags} ${label.numbers} Win=${row.win}` +
+    `#${row.frame} ${sender} ${label.flags} ${label.numbers}` +
     (label.options ? ` ${label.options}` : '') +
-    (row.analysis.length ? ` [${row.analysis.join(', ')}]` : '') +
+    (tags.length ? ` [${tags.map((t) => t.text).join(', ')}]` : '') +
     ` · t=${time}s`;
+  const minX = Math.min(from.x, to.x);
+  const noteY = midY + 15;
   return {
-    key: row.index,
+    key: row.session === undefined ? String(row.index) : `${session}:${row.index}`,
     index: row.index,
+    session,
     pos: i,
     frame: row.frame,
     dir: row.dir,
     kind: segmentKind(row.flags, row.len),
+    dropped,
+    injected: row.injected === true,
+    dashed: row.injected === true || row.analysis.includes('retransmission'),
     x1: r1(fromX),
     y1: r1(y1),
     x2: r1(toX),
     y2: r1(y2),
     shaft,
     head,
-    hit: { x: r1(la.x), y: r1(top), width: r1(lb.x - la.x), height: r1(o.rowHeight) },
+    cross,
+    hit: { x: r1(minX), y: r1(top), width: r1(Math.abs(to.x - from.x)), height: r1(layout.pitch) },
     labelX: r1(midX),
-    labelY: r1(midY - 5),
-    optionsY: r1(midY + 14),
+    labelY: r1(midY - 6),
     angle: r1(textAngle),
     flagsText: label.flags,
     numbersText: label.numbers,
     optionsText: label.options,
+    isnText: label.isn,
+    noteText: note,
+    noteY: r1(noteY),
+    tags,
+    tagsY: r1(note ? noteY + 13 : noteY),
+    explainText: explain,
     timeText: time,
     frameText: `#${row.frame}`,
-    timeY: r1(y1 + 4),
-    stateA: stateLabel(r1(la.x - 8), r1(yA), 'end', row.stateA, prev?.stateA),
-    stateB: stateLabel(r1(lb.x + 8), r1(yB), 'start', row.stateB, prev?.stateB),
+    timeY: r1(top + (layout.showLabels ? o.labelSpace : layout.pitch * 0.25) + 4),
     title,
+    showLabels: layout.showLabels,
   };
 }
 
 /** Arrows of the rows at positions `[start, end)`. */
 export function arrowsInRange(
   layout: LadderLayout,
-  rows: readonly SegmentRow[],
+  rows: readonly LadderRow[],
   start: number,
   end: number,
 ): ArrowLayout[] {
@@ -405,9 +943,28 @@ export function arrowsInRange(
 /** The scroll position that brings row `index` into a viewport of `height` at `top`, or `top` if it is already in view. */
 export function scrollToRow(layout: LadderLayout, index: number, top: number, height: number): number {
   if (index < 0 || index >= layout.rowCount) return top;
-  const y = layout.rowY[index];
-  const bottom = y + layout.options.rowHeight;
+  const y = Math.min(layout.rowY[index], layout.sendY[index] - layout.options.labelSpace);
+  const bottom = Math.max(layout.rowY[index] + layout.pitch, layout.arriveY[index] + 8);
   if (y < top) return Math.max(0, y - layout.options.padding);
   if (bottom > top + height) return Math.max(0, bottom - height + layout.options.padding);
   return top;
+}
+
+/** Content y at which row `index` starts (its label top), for keeping a row at the same place across relayouts. */
+export function rowAnchorY(layout: LadderLayout, index: number): number {
+  if (index < 0 || index >= layout.rowCount) return 0;
+  return layout.rowY[index];
+}
+
+/** The first row at or after `from` (or before, with `step` −1) whose kind is one of `kinds`, or −1. */
+export function findRow(
+  rows: readonly SegmentRow[],
+  from: number,
+  step: 1 | -1,
+  kinds: ReadonlySet<SegmentKind>,
+): number {
+  for (let i = from; i >= 0 && i < rows.length; i += step) {
+    if (kinds.has(segmentKind(rows[i].flags, rows[i].len))) return i;
+  }
+  return -1;
 }

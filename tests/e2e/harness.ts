@@ -5,7 +5,8 @@
  * browser). Tests need `npm run build` first; `npm test` does it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 
@@ -28,10 +29,24 @@ export function prerequisites(): string | null {
   return null;
 }
 
-export async function startWebApp(): Promise<WebApp> {
+export interface WebAppOptions {
+  /** Show the first-run screen (default false: the data directory says it was dismissed). */
+  firstRun?: boolean;
+  /** The data directory (settings, captures, audit log); default a fresh temporary one. */
+  dataDir?: string;
+}
+
+export async function startWebApp(opts: WebAppOptions = {}): Promise<WebApp> {
+  // Each web app gets its own data directory, so tests never touch ~/.tcplab; the first-run
+  // screen would cover the page, so it starts dismissed unless a test asks for it.
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'tcplab-e2e-'));
+  if (!opts.firstRun && !opts.dataDir) {
+    writeFileSync(join(dataDir, 'settings.json'), JSON.stringify({ firstRunDone: true }));
+  }
   const child = spawn(process.execPath, [join(ROOT, 'bin', 'tcplab.js'), 'serve', '--port', '0'], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, TCPLAB_DATA_DIR: dataDir },
   });
   let out = '';
   const url = await new Promise<string>((resolve, reject) => {

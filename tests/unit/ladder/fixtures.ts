@@ -6,6 +6,7 @@
  * cross it while relative ones stay small.
  */
 import type { SegmentRow } from '../../../src-shared/session';
+import type { LadderRow, LaneSpec } from '../../../src-shared/ladder/layout';
 import type { TcpOption, TcpState } from '../../../src-shared/tcp';
 import { flagBits } from '../../../src-shared/tcp';
 import { seqAdd } from '../../../src-shared/seqnum';
@@ -84,4 +85,90 @@ export function longSession(n: number): SegmentRow[] {
     );
   }
   return script(steps);
+}
+
+/** A connection reset in the middle of a transfer by an exact RST from the server. */
+export const RESET = script([
+  ['ab', 'SYN', 0, 0, 0, 'SYN-SENT', 'SYN-RECEIVED', SYN_OPTS],
+  ['ba', 'SYN,ACK', 0, 1, 0, 'ESTABLISHED', 'SYN-RECEIVED', [{ kind: 'mss', value: 1460 }]],
+  ['ab', 'ACK', 1, 1, 0, 'ESTABLISHED', 'ESTABLISHED'],
+  ['ab', 'PSH,ACK', 1, 1, 200, 'ESTABLISHED', 'ESTABLISHED'],
+  ['ab', 'PSH,ACK', 1, 1, 200, 'ESTABLISHED', 'ESTABLISHED'],
+  ['ba', 'RST', 1, 0, 0, 'CLOSED', 'CLOSED'],
+]);
+RESET[4].analysis = ['retransmission'];
+RESET[5].analysis = ['rst-exact'];
+
+/**
+ * A simulated handshake on a link with 20 ms one-way delay whose first SYN is
+ * lost and retransmitted one second later, then an injected RST; rows carry
+ * `arrive`, `dropped`, `injected`, `changes` and `explain` as simulations do.
+ */
+export function simulated(): SegmentRow[] {
+  const rows = script(
+    [
+      ['ab', 'SYN', 0, 0, 0, 'SYN-SENT', 'LISTEN', SYN_OPTS],
+      ['ab', 'SYN', 0, 0, 0, 'SYN-SENT', 'SYN-RECEIVED', SYN_OPTS],
+      ['ba', 'SYN,ACK', 0, 1, 0, 'ESTABLISHED', 'SYN-RECEIVED', [{ kind: 'mss', value: 1460 }]],
+      ['ab', 'ACK', 1, 1, 0, 'ESTABLISHED', 'ESTABLISHED'],
+      ['ab', 'RST', 1, 0, 0, 'ESTABLISHED', 'CLOSED'],
+    ],
+    0,
+    0,
+  );
+  const times = [0, 1, 1.02, 1.04, 1.5];
+  rows.forEach((r, i) => {
+    r.time = times[i];
+    r.arrive = times[i] + 0.02;
+  });
+  rows[0].dropped = true;
+  rows[0].changes = [{ side: 'a', from: 'CLOSED', to: 'SYN-SENT' }];
+  rows[1].analysis = ['retransmission'];
+  rows[1].explain = {
+    rule: 'rto',
+    rfc: 'RFC 6298 §5',
+    text: 'The retransmission timer expired: the SYN is sent again.',
+  };
+  rows[1].changes = [{ side: 'b', from: 'LISTEN', to: 'SYN-RECEIVED' }];
+  rows[2].changes = [{ side: 'a', from: 'SYN-SENT', to: 'ESTABLISHED' }];
+  rows[3].changes = [{ side: 'b', from: 'SYN-RECEIVED', to: 'ESTABLISHED' }];
+  rows[4].injected = true;
+  rows[4].analysis = ['rst-exact'];
+  rows[4].changes = [{ side: 'b', from: 'ESTABLISHED', to: 'CLOSED' }];
+  return rows;
+}
+
+/** A SYN scan: one scanner, five ports — open ones answer SYN-ACK (then RST from the scanner), closed ones RST. */
+export function synScan(): { lanes: LaneSpec[]; rows: LadderRow[] } {
+  const ports = [22, 80, 443, 3306, 8080];
+  const open = new Set([22, 443]);
+  const lanes: LaneSpec[] = [
+    { id: 'scanner', label: '10.0.0.9', role: 'client', roleLabel: 'scanner' },
+    ...ports.map((p) => ({
+      id: `t:${p}`,
+      label: `10.0.0.2:${p}`,
+      role: 'server' as const,
+      roleLabel: 'target',
+    })),
+  ];
+  const rows: LadderRow[] = [];
+  let t = 1_700_000_000;
+  ports.forEach((port, s) => {
+    const steps: Step[] = open.has(port)
+      ? [
+          ['ab', 'SYN', 0, 0, 0, 'SYN-SENT', 'SYN-RECEIVED'],
+          ['ba', 'SYN,ACK', 0, 1, 0, 'ESTABLISHED', 'SYN-RECEIVED'],
+          ['ab', 'RST', 1, 0, 0, 'CLOSED', 'CLOSED'],
+        ]
+      : [
+          ['ab', 'SYN', 0, 0, 0, 'SYN-SENT', 'CLOSED'],
+          ['ba', 'RST,ACK', 0, 1, 0, 'CLOSED', 'CLOSED'],
+        ];
+    for (const r of script(steps, t, 0.0004))
+      rows.push({ ...r, session: s, laneA: 'scanner', laneB: `t:${port}` });
+    t += 0.0003;
+  });
+  rows.sort((x, y) => x.time - y.time || x.session! - y.session!);
+  rows.forEach((r, i) => (r.frame = i + 1));
+  return { lanes, rows };
 }
