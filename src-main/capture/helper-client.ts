@@ -160,6 +160,9 @@ export class CaptureHelperClient {
   private readonly errorListeners = new Set<ErrorListener>();
   private readonly logListeners = new Set<(line: string) => void>();
   private inbuf: Buffer = Buffer.alloc(0);
+  private parts: Buffer[] = [];
+  private partsLength = 0;
+  private needed = 5;
   private stderrTail = '';
   private disposed = false;
   private openIface: string | null = null;
@@ -278,7 +281,18 @@ export class CaptureHelperClient {
   }
 
   private onData(chunk: Buffer): void {
-    this.inbuf = this.inbuf.length ? Buffer.concat([this.inbuf, chunk]) : chunk;
+    // A 256 KiB batch arrives as several pipe reads: gather them and join once the message is whole,
+    // instead of re-copying the growing prefix on every read.
+    if (this.parts.length > 0 || (this.inbuf.length > 0 && this.inbuf.length < this.needed)) {
+      if (this.parts.length === 0) this.parts.push(this.inbuf);
+      this.parts.push(chunk);
+      this.partsLength += chunk.length;
+      if (this.partsLength < this.needed) return;
+      this.inbuf = Buffer.concat(this.parts, this.partsLength);
+      this.parts = [];
+    } else {
+      this.inbuf = this.inbuf.length ? Buffer.concat([this.inbuf, chunk]) : chunk;
+    }
     let off = 0;
     const buf = this.inbuf;
     while (buf.length - off >= 5) {
@@ -291,6 +305,9 @@ export class CaptureHelperClient {
       else if (type === TYPE_JSON) this.onJson(payload);
     }
     this.inbuf = off === buf.length ? Buffer.alloc(0) : buf.subarray(off);
+    // Bytes needed before the next message can be handled (its header, then its whole length).
+    this.needed = this.inbuf.length >= 4 ? 4 + this.inbuf.readUInt32BE(0) : 5;
+    this.partsLength = this.inbuf.length;
   }
 
   private onBatch(p: Buffer): void {

@@ -22,6 +22,16 @@
  */
 const adapter = require('./cap-adapter.cjs');
 
+// Drain libpcap's ring ahead of the (unprivileged) app and other busy processes: on loopback each
+// ring slot holds a whole 64 KiB frame, so a few milliseconds without CPU can overflow it. Raising
+// priority needs CAP_SYS_NICE (root has it); without it the helper runs at normal priority.
+const HELPER_NICE = Number(process.env.TCPLAB_HELPER_NICE ?? -10);
+try {
+  if (HELPER_NICE < 0) require('node:os').setPriority(0, Math.max(-20, HELPER_NICE));
+} catch {
+  // not allowed: keep the default priority
+}
+
 const TYPE_JSON = 1;
 const TYPE_BATCH = 2;
 const TYPE_SEND = 3;

@@ -121,6 +121,8 @@ export interface LabServerOptions {
   mode?: 'echo' | 'http';
   /** Keep accepted connections open after the peer's FIN (half-close), default false: answer EOF with our FIN. */
   allowHalfOpen?: boolean;
+  /** Called with every accepted connection, as soon as it is accepted. */
+  onConnection?: (s: ObservedSocket) => void;
 }
 
 export interface LabServer {
@@ -153,6 +155,7 @@ export function startLabServer(o: LabServerOptions = {}): Promise<LabServer> {
         sock.end();
       }
     });
+    o.onConnection?.(obs);
     const w = waiting.shift();
     if (w) {
       taken++;

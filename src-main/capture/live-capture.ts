@@ -42,6 +42,11 @@ export interface LiveCaptureOptions {
   keepSegments?: boolean;
   /** How many malformed frames to describe (the count is always exact). */
   maxMalformedSamples?: number;
+  /**
+   * Flag bad TCP checksums (default false, as in Wireshark): frames this host sends are captured
+   * before the NIC (or, on loopback, never) fills the checksum in, so they would all look bad.
+   */
+  verifyChecksums?: boolean;
 }
 
 export interface LiveCounters {
@@ -79,6 +84,10 @@ export interface LiveCaptureResult {
 
 type EndReason = 'count' | 'duration' | 'stopped' | 'error';
 
+/** Longest stretch of decoding before yielding to the event loop, and frames between clock checks. */
+const SLICE_MS = 4;
+const SLICE_FRAMES = 256;
+
 export class LiveCapture {
   readonly tracker: Tracker;
   readonly counters: LiveCounters = { seen: 0, decoded: 0, malformed: 0, other: 0, written: 0 };
@@ -111,7 +120,7 @@ export class LiveCapture {
   /** Opens the interface; rejects with a CaptureFailure whose message says what to do. */
   async start(): Promise<OpenResult> {
     if (this.running) throw new CaptureFailure('error', 'This capture is already running.');
-    this.unsubscribe.push(this.client.onFrames((frames) => this.onFrames(frames)));
+    this.unsubscribe.push(this.client.onFrames((frames) => this.enqueue(frames)));
     this.unsubscribe.push(
       this.client.onError((e) => {
         for (const l of this.errorListeners) l(e);
@@ -151,11 +160,61 @@ export class LiveCapture {
     return opened;
   }
 
-  private onFrames(frames: CapturedFrame[]): void {
+  /** Batches waiting to be decoded, and where the first one is at. */
+  private readonly queue: CapturedFrame[][] = [];
+  private queueAt = 0;
+  private drainScheduled = false;
+
+  /**
+   * Decoding and tracking run in slices of at most SLICE_MS, yielding to the event loop between
+   * them, so a burst (a 256 KiB batch holds ~3,000 small frames) never blocks the main process
+   * for long; batches are handled strictly in order.
+   */
+  private enqueue(frames: CapturedFrame[]): void {
+    if (!this.running) return;
+    this.queue.push(frames);
+    if (!this.drainScheduled) {
+      this.drainScheduled = true;
+      setImmediate(() => this.drain());
+    }
+  }
+
+  private drain(): void {
+    this.drainScheduled = false;
+    const until = performance.now() + SLICE_MS;
+    while (this.queue.length > 0 && this.running) {
+      const batch = this.queue[0];
+      const end = Math.min(batch.length, this.queueAt + SLICE_FRAMES);
+      this.onFrames(batch, this.queueAt, end);
+      this.queueAt = end;
+      if (end >= batch.length) {
+        this.queue.shift();
+        this.queueAt = 0;
+      }
+      if (performance.now() >= until) break;
+    }
+    if (!this.running) {
+      this.queue.length = 0;
+      this.queueAt = 0;
+    } else if (this.queue.length > 0) {
+      this.drainScheduled = true;
+      setImmediate(() => this.drain());
+    }
+  }
+
+  /** Frames waiting to be decoded (for tests and benchmarks). */
+  get backlog(): number {
+    let n = -this.queueAt;
+    for (const b of this.queue) n += b.length;
+    return n;
+  }
+
+  private onFrames(frames: CapturedFrame[], from = 0, to = frames.length): void {
     if (!this.running) return;
     const limit = this.opts.count;
     const maxSamples = this.opts.maxMalformedSamples ?? 20;
-    for (const f of frames) {
+    for (let i = from; i < to; i++) {
+      const f = frames[i];
       if (limit !== undefined && this.counters.seen >= limit) break;
       this.counters.seen++;
       const frameNo = ++this.frameNo;
@@ -166,6 +225,7 @@ export class LiveCapture {
       const d = decodeFrame(f.linkType, f.data, frameNo, f.time, f.origLength);
       if (d.kind === 'tcp') {
         this.counters.decoded++;
+        if (!this.opts.verifyChecksums) d.packet.checksumOk = null;
         const { sessionId, row } = this.tracker.add(d.packet, f.origLength);
         if (this.packetListeners.size) {
           const lp: LivePacket = { packet: d.packet, frame: f, sessionId, row: row ?? null };
@@ -219,6 +279,13 @@ export class LiveCapture {
   private async finish(reason: EndReason, error?: string): Promise<void> {
     if (this.finishing) return;
     this.finishing = true;
+    if (reason === 'stopped' || reason === 'duration') {
+      // What has arrived is part of the capture: decode the rest of the queue now.
+      for (const batch of this.queue.splice(0)) {
+        this.onFrames(batch, this.queueAt);
+        this.queueAt = 0;
+      }
+    }
     this.running = false;
     this.endReason = reason;
     this.error = error ?? null;

@@ -17,6 +17,7 @@
  * an answer waits that long after the last one. `runInject` is the core of
  * `tcplab inject`: it opens its own capture and never prints or exits.
  */
+import { randomInt } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { seqAdd } from '../../src-shared/seqnum';
@@ -162,6 +163,11 @@ export class Injector {
     }
   }
 
+  /** Whether a captured packet is one this injector sent (so the ladder can mark it). */
+  isInjected(p: TcpPacket): boolean {
+    return this.injected.has(segKey(p.src, p.srcPort, p.dst, p.dstPort, p.seq, p.flags));
+  }
+
   dispose(): void {
     this.unsubscribe();
   }
@@ -254,7 +260,8 @@ export class Injector {
   ): Promise<{ numbers: TowardNumbers; sent: SentSegment }> {
     await this.respectRateLimit(to);
     const link = this.link(from, to, this.book.numbersToward(from, to));
-    const seq = (Date.now() * 2654435761) >>> 0;
+    // A fresh ISN-like number per SYN (Date.now() times a constant lost its low bits to float rounding).
+    const seq = randomInt(0, 0x1_0000_0000);
     const seg = {
       src: from.ip,
       dst: to.ip,
@@ -266,22 +273,29 @@ export class Injector {
       window: 65535,
       options: [],
     };
-    const w = this.watch(to, from, 1500, () => true);
-    const bytes = await this.sendSegment(seg, link);
-    const sent: SentSegment = { ...seg, flagsText: 'SYN', offset: 0, rcvNxt: 0, bytes };
-    this.policy.record({
-      iface: this.capture.opened!.iface,
-      session: sessionText,
-      action: 'learn-syn',
-      segment: sent,
-    });
-    const answers = await w.result;
+    let sent!: SentSegment;
+    let answers: TcpPacket[] = [];
+    // Twice at most: a challenge ACK sent by another process (an earlier `tcplab inject`) in the last
+    // 500 ms silences the first SYN (net.ipv4.tcp_invalid_ratelimit).
+    for (let attempt = 0; attempt < 2 && answers.length === 0; attempt++) {
+      if (attempt > 0) await sleep(CHALLENGE_GAP_MS);
+      const w = this.watch(to, from, 1500, () => true);
+      const bytes = await this.sendSegment(seg, link);
+      sent = { ...seg, flagsText: 'SYN', offset: 0, rcvNxt: 0, bytes };
+      this.policy.record({
+        iface: this.capture.opened!.iface,
+        session: sessionText,
+        action: 'learn-syn',
+        segment: sent,
+      });
+      answers = await w.result;
+    }
     this.noteAnswers(answers);
     const a = answers[0];
     const notThere = `Session ${sessionText} does not exist on ${this.capture.opened!.iface}`;
     if (!a)
       throw new InjectionRefused(
-        `${notThere}, or ${endpointKey(to)} did not answer the learning SYN within 1.5 s.`,
+        `${notThere}, or ${endpointKey(to)} did not answer two learning SYNs within 1.5 s each.`,
       );
     if (a.flags & TCP_FLAG.RST)
       throw new InjectionRefused(`${notThere}: ${endpointKey(to)} answered the learning SYN with RST.`);

@@ -5,7 +5,7 @@
  * them, and answers with a `Reply` that carries errors as data, never a
  * thrown exception. Events go out in batches through `subscribe`.
  */
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import {
   checkCommand,
   type AppInfo,
@@ -21,6 +21,12 @@ import {
 import { dissect } from '../wire';
 import { analyzeCapture, CaptureOpenError, type AnalyzeResult } from './analyze';
 import { EventBatcher } from './events';
+import { CaptureService, CaptureServiceError, type CaptureServiceOptions } from './capture-service';
+import { SimError, SimService } from './sim-service';
+import { LabsError, LabsService, type LabsServiceOptions } from './labs-service';
+import { defaultDataDir } from './capture-service';
+import { SettingsError, SettingsService, type SettingsServiceOptions } from './settings-service';
+import { capturePermissionAdvice, withPermissionAdvice } from '../capture/permission-advice';
 
 export const VERSION = '0.1.0';
 
@@ -28,6 +34,16 @@ export interface LabServiceOptions {
   host: AppInfo['host'];
   /** Shows a native open dialog and returns the chosen path (Electron only). */
   showOpenDialog?: () => Promise<string | null>;
+  /** Where the injection audit log and live captures go (default $TCPLAB_DATA_DIR or ~/.tcplab). */
+  dataDir?: string;
+  /** Capture-service settings (helper, allowed injection interfaces; tests pass a fake helper). */
+  capture?: Omit<CaptureServiceOptions, 'emit' | 'openFile' | 'dataDir'>;
+  /** settings.json (default: settings.json in the data directory; null keeps settings in memory). */
+  settingsFile?: string | null;
+  /** Settings, first-run and sample-capture options (resources folder, how capture is set up, a probe for tests). */
+  settings?: Pick<SettingsServiceOptions, 'resourcesDir' | 'capture' | 'probeCapture' | 'createClient'>;
+  /** Labs: the lab folder, and Electron's HTML-to-PDF printer for reports. */
+  labs?: Pick<LabsServiceOptions, 'dir' | 'printPdf'>;
 }
 
 interface OpenFile {
@@ -54,9 +70,39 @@ export class LabService {
   private nextFileId = 1;
   readonly events = new EventBatcher();
   private readonly handlers: Handlers;
+  readonly capture: CaptureService;
+  /** Simulations of the Simulate view (`sim.*`). */
+  readonly sim: SimService;
+  /** Settings, first run, menu actions and sample captures (`settings.*`, `app.firstRun`, `app.menuAction`). */
+  readonly settings: SettingsService;
+  /** Classroom labs (`labs.*`). */
+  readonly labs: LabsService;
 
   constructor(private readonly opts: LabServiceOptions) {
+    this.capture = new CaptureService({
+      ...opts.capture,
+      dataDir: opts.dataDir,
+      emit: (e) => this.events.emit(e),
+      openFile: (path) => this.openPath(path),
+    });
+    this.sim = new SimService({ emit: (e) => this.events.emit(e) });
+    this.settings = new SettingsService({
+      ...opts.settings,
+      helper: opts.capture?.helper,
+      createClient: opts.settings?.createClient ?? opts.capture?.createClient,
+      settingsFile:
+        opts.settingsFile === undefined
+          ? join(opts.dataDir ?? defaultDataDir(), 'settings.json')
+          : opts.settingsFile,
+      emit: (e) => this.events.emit(e),
+      openFile: (path) => this.openPath(path),
+    });
+    this.labs = new LabsService({ ...opts.labs, dataDir: opts.dataDir ?? defaultDataDir() });
     this.handlers = {
+      ...this.labs.handlers(),
+      ...this.capture.handlers(),
+      ...this.settings.handlers(),
+      ...this.sim.handlers(),
       'app.info': () => ({ version: VERSION, host: this.opts.host, platform: process.platform }),
       'files.open': ({ name, data }) => this.openBytes(name, Buffer.from(data, 'base64')),
       'files.openDialog': async () => {
@@ -96,7 +142,20 @@ export class LabService {
       const handler = this.handlers[checked.name] as (a: unknown) => unknown;
       return { ok: true, result: await handler(checked.args) };
     } catch (e) {
-      if (e instanceof ServiceError) return { ok: false, error: { code: e.code, message: e.message } };
+      if (
+        e instanceof ServiceError ||
+        e instanceof CaptureServiceError ||
+        e instanceof SimError ||
+        e instanceof SettingsError ||
+        e instanceof LabsError
+      )
+        return {
+          ok: false,
+          error: {
+            code: e.code,
+            message: e.code === 'permission' ? this.permissionMessage(e.message) : e.message,
+          },
+        };
       if (e instanceof CaptureOpenError)
         return { ok: false, error: { code: 'bad-file', message: e.message } };
       const message = e instanceof Error ? e.message : String(e);
@@ -112,6 +171,12 @@ export class LabService {
     const r = await this.handle(name, args);
     if (!r.ok) throw new ServiceError(r.error.code, r.error.message);
     return r.result as CommandResult<K>;
+  }
+
+  /** A capture permission refusal, with the advice that fits this install (docs/install.md). */
+  private permissionMessage(message: string): string {
+    const advice = this.opts.settings?.capture?.advice ?? capturePermissionAdvice(process.platform, false);
+    return withPermissionAdvice(message, advice);
   }
 
   subscribe(listener: EventListener): () => void {
@@ -133,6 +198,8 @@ export class LabService {
   }
 
   dispose(): void {
+    void this.capture.dispose();
+    this.sim.dispose();
     this.events.dispose();
     this.files.clear();
   }

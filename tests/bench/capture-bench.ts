@@ -77,14 +77,15 @@ export async function run(opts: { rate?: number; total?: number } = {}): Promise
     console.log('capture-bench: skipped (needs root for libpcap on lo)');
     return {};
   }
-  const rate = opts.rate ?? 150_000;
-  const total = opts.total ?? 450_000;
+  const rate = opts.rate ?? Number(process.env.TCPLAB_BENCH_RATE ?? 150_000);
+  const total = opts.total ?? Number(process.env.TCPLAB_BENCH_TOTAL ?? 450_000);
+  const bufferMiB = Number(process.env.TCPLAB_BENCH_BUFFER_MB ?? 64);
   const client = new CaptureHelperClient();
   const capture = new LiveCapture({
     client,
     iface: 'lo',
     filter: `tcp dst port ${PORT}`,
-    bufferSize: 64 << 20,
+    bufferSize: bufferMiB << 20,
   });
   await capture.start();
   let first = 0;
@@ -121,6 +122,8 @@ export async function run(opts: { rate?: number; total?: number } = {}): Promise
     trackedPackets: received,
     capturePps: Math.round(received / Math.max(last - first, 1e-6)),
     deliveredPercent: Math.round((received / sent) * 100_000) / 1000,
+    helperSeen: helper.helperSeen,
+    kernelDropped: sent - helper.helperSeen,
     helperDropped: helper.dropped,
     lagP50Ms: Math.round((lag.percentile(50) / 1e6) * 100) / 100,
     lagP99Ms: Math.round((lag.percentile(99) / 1e6) * 100) / 100,

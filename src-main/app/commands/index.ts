@@ -8,9 +8,25 @@
  */
 import type { Command } from './args';
 import analyze from './analyze';
+import capture from './capture';
+import inject from './inject';
+import lab from './lab';
+import ladder from './ladder';
 import serve from './serve';
+import simulate from './simulate';
+import vhost, { labnet } from './vhost';
 
-export const COMMANDS: readonly Command[] = [analyze, serve];
+export const COMMANDS: readonly Command[] = [
+  analyze,
+  serve,
+  capture,
+  inject,
+  simulate,
+  ladder,
+  vhost,
+  labnet,
+  lab,
+];
 
 export function findCommand(name: string): Command | undefined {
   return COMMANDS.find((c) => c.name === name);

@@ -33,6 +33,7 @@ const h = vi.hoisted(() => {
     windows: [] as unknown[],
     services: [] as { opts: unknown; opened: string[] }[],
     handlers: new Map<string, unknown>(),
+    userData: '/nonexistent/tcplab-test-user-data',
   };
   const app = Object.assign(new Emitter(), {
     isPackaged: true,
@@ -40,7 +41,13 @@ const h = vi.hoisted(() => {
     requestSingleInstanceLock: vi.fn(() => state.lock),
     quit: vi.fn(),
     whenReady: vi.fn(() => state.ready),
+    getPath: vi.fn(() => state.userData),
+    getVersion: () => '0.1.0',
+    addRecentDocument: vi.fn(),
+    setAboutPanelOptions: vi.fn(),
+    showAboutPanel: vi.fn(),
   });
+  const display = { id: 1, workArea: { x: 0, y: 0, width: 1920, height: 1080 } };
   const session = {
     defaultSession: {
       webRequest: { onHeadersReceived: vi.fn() },
@@ -55,6 +62,7 @@ const h = vi.hoisted(() => {
       mainFrame: { url: '', parent: null, processId: 1, routingId: 1 },
       isDestroyed: () => false,
       send: vi.fn(),
+      setZoomFactor: vi.fn(),
     });
     loadFile = vi.fn(async () => undefined);
     loadURL = vi.fn(async () => undefined);
@@ -62,6 +70,12 @@ const h = vi.hoisted(() => {
     focus = vi.fn();
     restore = vi.fn();
     isMinimized = () => false;
+    maximize = vi.fn();
+    setFullScreen = vi.fn();
+    setBackgroundColor = vi.fn();
+    getNormalBounds = () => ({ x: 10, y: 10, width: 1280, height: 820 });
+    isMaximized = () => false;
+    isFullScreen = () => false;
     isDestroyed = () => false;
     constructor(options: unknown) {
       super();
@@ -77,7 +91,10 @@ const h = vi.hoisted(() => {
       session,
       BrowserWindow,
       dialog: { showOpenDialog: vi.fn(), showMessageBox: vi.fn(async () => ({})) },
-      shell: { openExternal: vi.fn(async () => undefined) },
+      shell: { openExternal: vi.fn(async () => undefined), openPath: vi.fn(async () => '') },
+      Menu: { buildFromTemplate: vi.fn((t: unknown) => ({ template: t })), setApplicationMenu: vi.fn() },
+      nativeTheme: Object.assign(new Emitter(), { themeSource: 'system', shouldUseDarkColors: false }),
+      screen: { getPrimaryDisplay: () => display, getAllDisplays: () => [display] },
       ipcMain: {
         handle: (c: string, f: unknown) => state.handlers.set(c, f),
         removeHandler: (c: string) => state.handlers.delete(c),
@@ -101,6 +118,15 @@ vi.mock('../../../src-main/service', () => ({
       this.opened.push(path);
     }
     dispose = vi.fn();
+    settings = {
+      store: {
+        get: () => ({ theme: 'system', zoom: 1, firstRunDone: false, recentFiles: [] }),
+        addRecent: vi.fn(),
+        onChange: vi.fn(),
+      },
+      labs: () => [],
+      captureAvailability: vi.fn(),
+    };
   },
 }));
 
@@ -133,6 +159,7 @@ async function start(opts: { lock?: boolean; argv?: string[]; devUrl?: string; p
 
 beforeEach(() => {
   delete process.env['ELECTRON_RENDERER_URL'];
+  for (const k of ['TCPLAB_SCENARIOS', 'TCPLAB_LABS', 'TCPLAB_RESOURCES']) delete process.env[k];
 });
 
 describe('startDesktop', () => {
@@ -228,6 +255,23 @@ describe('startDesktop', () => {
       (service as unknown as { events: { emit: ReturnType<typeof vi.fn> } }).events.emit,
     ).toHaveBeenCalledWith(expect.objectContaining({ type: 'log', level: 'error' }));
     expect(h.electron.dialog.showMessageBox).toHaveBeenCalled();
+  });
+
+  it('installs the application menu and gives the service the settings file and capture plan', async () => {
+    const { service } = await start();
+    expect(h.electron.Menu.setApplicationMenu).toHaveBeenCalledTimes(1);
+    expect(service.opts).toMatchObject({
+      settingsFile: join(h.state.userData, 'settings.json'),
+      settings: { capture: { method: 'direct' } },
+    });
+  });
+
+  it('hands a .tcplab file from the command line to the page as an open-lab action', async () => {
+    const { win, service } = await start({ argv: ['/usr/bin/tcplab', '/tmp/first.tcplab'] });
+    win!.webContents.emit('did-finish-load');
+    const emit = (service as unknown as { events: { emit: ReturnType<typeof vi.fn> } }).events.emit;
+    expect(emit).toHaveBeenCalledWith({ type: 'app.action', action: 'open-lab', path: '/tmp/first.tcplab' });
+    expect(service.opened).toEqual([]);
   });
 
   it('a second launch focuses the window and opens its file', async () => {
