@@ -263,6 +263,90 @@ export interface SimState {
 export type SimServerMode = 'listening' | 'closed' | 'filtered';
 export type SimClientAction = 'connect' | 'close' | 'transfer' | 'abort' | 'scan' | 'none';
 
+/* ---------------------------------------------------------------- labnet.* / vhost.* (a virtual host against a real Linux kernel, issue 7) */
+
+/** An IPv4 and an IPv6 address with prefix length ("10.213.1.2/24", "fd00:7cb:0:1::2/64"). */
+export interface LabnetAddresses {
+  ipv4: string;
+  ipv6: string;
+}
+
+/** A lab network: namespace `ns` with a kernel peer, joined by the veth pair `hostIf` (outside) ↔ `nsIf`. */
+export interface LabnetInfo {
+  index: number;
+  ns: string;
+  hostIf: string;
+  nsIf: string;
+  /** The outside end of the veth pair. */
+  host: LabnetAddresses;
+  /** The Linux kernel peer inside the namespace. */
+  peer: LabnetAddresses;
+  /** Free for a virtual host: no operating system owns them. */
+  vhost: LabnetAddresses;
+  /** Delay and loss: by `tc netem` on both ends, or by the virtual host itself where the kernel has no netem. */
+  impairment: { delayMs: number; lossPct: number; by: 'netem' | 'vhost' } | null;
+  /** Created by this TCP Lab (removed again when it quits). */
+  owned: boolean;
+}
+
+/** The lab networks that exist, or why this machine cannot have them (not Linux, not root). */
+export interface LabnetList {
+  supported: boolean;
+  /** A sentence that says what to do when `supported` is false. */
+  reason: string | null;
+  networks: LabnetInfo[];
+}
+
+/** One side of a mixed ladder: the virtual host's exact TCB, or the kernel's state as the tracker infers it. */
+export interface VhostHostView extends SimHostView {
+  role: 'virtual' | 'kernel';
+  /** true for the kernel: its TCB is not visible, the state is inferred from the wire. */
+  inferred: boolean;
+}
+
+export interface VhostLogEntry {
+  t: number;
+  host: string;
+  kind: 'state' | 'inferred' | 'socket' | 'note' | 'neighbor' | 'kernel' | 'error';
+  text: string;
+  rfc?: string;
+}
+
+/**
+ * The virtual host of the "Real peer" view and its current connection with
+ * the kernel, as a mixed ladder: lane A is the virtual host (its exact TCB
+ * state), lane B the Linux kernel (its state inferred from the wire). Rows
+ * follow `SimState`'s `since` / `rowsOffset` / `rowsSettled` protocol. Times
+ * are milliseconds since the virtual host started.
+ */
+export interface VhostState {
+  running: boolean;
+  iface: string | null;
+  mac: string | null;
+  /** The virtual host's addresses with prefix length. */
+  addresses: string[];
+  /** The lab network it is attached to, or null (an interface given by name). */
+  labnet: number | null;
+  /** connect: the virtual host opened the connection; listen: it waits for the kernel to connect. */
+  mode: 'connect' | 'listen' | null;
+  /** The virtual host's listening port (listen mode). */
+  listenPort: number | null;
+  now: number;
+  endpoints: { a: Endpoint; b: Endpoint } | null;
+  laneHosts: { a: string; b: string } | null;
+  virtual: VhostHostView | null;
+  kernel: VhostHostView | null;
+  rowCount: number;
+  rowsOffset: number;
+  rowsSettled: number;
+  rows: SegmentRow[];
+  log: VhostLogEntry[];
+  /** Text the virtual host received on the connection (UTF-8, at most 4 KB shown). */
+  received: string;
+  /** Failures of the virtual host (sending, capture), as sentences. */
+  errors: string[];
+}
+
 const id = s.int({ min: 0, max: 2 ** 31 - 1 });
 const simSeed = s.int({ min: 0, max: 0xffffffff });
 /** How many settled rows of the simulation the caller already has (replies carry only what changed). */
@@ -430,6 +514,42 @@ export const commandSchemas = {
   }),
   'sim.state': s.object({ simId: id, since: simSince }),
   'sim.close': s.object({ simId: id }),
+  /* labnet.* / vhost.*: a virtual host against the Linux kernel (src-main/service/vhost-service.ts) */
+  'labnet.list': s.object({}),
+  'labnet.up': s.object({
+    delayMs: s.optional(s.int({ min: 0, max: 10_000 })),
+    lossPct: s.optional(s.number({ min: 0, max: 100 })),
+  }),
+  'labnet.down': s.object({ index: s.int({ min: 1, max: 250 }) }),
+  'vhost.start': s.object({
+    /** A lab network (its tcplab-hN end and free .3 addresses) … */
+    labnet: s.optional(s.int({ min: 1, max: 250 })),
+    /** … or an interface and "CIDR[,CIDR]" (one IPv4 and/or one IPv6 address). */
+    iface: s.optional(s.string({ min: 1, max: 64, pattern: /^[A-Za-z0-9_.:@-]+$/ })),
+    ip: s.optional(s.string({ min: 2, max: 120, pattern: /^[0-9A-Fa-f:.]+(\/\d{1,3})?(,[0-9A-Fa-f:.]+(\/\d{1,3})?)?$/ })),
+    mac: s.optional(s.string({ min: 17, max: 17, pattern: /^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/ })),
+  }),
+  /** Connects to the kernel server the service starts in the lab namespace (or to `ip` on an interface). */
+  'vhost.connect': s.object({
+    port: s.int({ min: 1, max: 65535 }),
+    ipv6: s.optional(s.boolean()),
+    ip: s.optional(s.string({ min: 2, max: 64, pattern: /^[0-9A-Fa-f:.]+$/ })),
+  }),
+  'vhost.listen': s.object({ port: s.int({ min: 1, max: 65535 }) }),
+  /** A kernel client in the lab namespace connects to the virtual host's listening port. */
+  'vhost.kernelConnect': s.object({
+    port: s.optional(s.int({ min: 1, max: 65535 })),
+    ipv6: s.optional(s.boolean()),
+  }),
+  'vhost.send': s.object({ text: s.string({ min: 1, max: 65_536 }) }),
+  'vhost.close': s.object({ how: s.literal('fin', 'rst') }),
+  'vhost.inject': s.object({
+    flag: s.literal('SYN', 'FIN', 'RST'),
+    seqMode: s.literal('exact', 'in-window', 'out-of-window', 'value'),
+    seq: s.optional(s.int({ min: 0, max: 0xffffffff })),
+  }),
+  'vhost.state': s.object({ since: simSince }),
+  'vhost.stop': s.object({}),
   'settings.get': s.object({}),
   'settings.set': s.object({
     theme: s.optional(s.literal('system', 'light', 'dark')),
@@ -524,6 +644,18 @@ export interface CommandResults {
   'sim.inject': SimState;
   'sim.state': SimState;
   'sim.close': { closed: boolean };
+  'labnet.list': LabnetList;
+  'labnet.up': LabnetInfo;
+  'labnet.down': { removed: boolean };
+  'vhost.start': VhostState;
+  'vhost.connect': VhostState;
+  'vhost.listen': VhostState;
+  'vhost.kernelConnect': VhostState;
+  'vhost.send': VhostState;
+  'vhost.close': VhostState;
+  'vhost.inject': VhostState;
+  'vhost.state': VhostState;
+  'vhost.stop': VhostState;
   'settings.get': AppSettings;
   'settings.set': AppSettings;
   'app.firstRun': FirstRunInfo;
@@ -606,6 +738,15 @@ export type LabEvent =
   // sim.*: a simulation changed (the command's reply carries the state itself)
   | { type: 'sim.updated'; simId: number; now: number; steps: number; done: boolean; rowCount: number }
   | { type: 'sim.closed'; simId: number }
+  // vhost.*: the virtual host or its connection changed (at most every ~50 ms; fetch rows with vhost.state)
+  | {
+      type: 'vhost.updated';
+      running: boolean;
+      rowCount: number;
+      virtual: TcpState | null;
+      kernel: TcpState | null;
+    }
+  | { type: 'labnet.changed'; networks: LabnetInfo[] }
   // settings.* / app.menuAction: the settings changed; a menu action for the page to carry out
   | { type: 'settings.changed'; settings: AppSettings }
   | { type: 'app.action'; action: MenuAction; name?: string; path?: string };

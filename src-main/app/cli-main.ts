@@ -24,15 +24,17 @@ export type { CliIo } from './commands/args';
 export { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './commands/args';
 
 export function usage(): string {
-  const rows = COMMANDS.map((c) => [synopsis(c), c.summary] as const);
-  const width = Math.max(...rows.map((r) => r[0].length));
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
   return [
     'TCP Lab: a network lab for learning how TCP opens and closes connections.',
     '',
     'Usage: tcplab <command> [options]',
     '',
     'Commands:',
-    ...rows.map(([s, text]) => `  ${s.padEnd(width)}  ${text}`),
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Synopsis:',
+    ...COMMANDS.map((c) => `  tcplab ${synopsis(c)}`),
     '',
     'Options:',
     '  -h, --help     Show this help; `tcplab <command> --help` shows a command’s',

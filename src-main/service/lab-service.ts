@@ -23,6 +23,7 @@ import { analyzeCapture, CaptureOpenError, type AnalyzeResult } from './analyze'
 import { EventBatcher } from './events';
 import { CaptureService, CaptureServiceError, type CaptureServiceOptions } from './capture-service';
 import { SimError, SimService } from './sim-service';
+import { VhostService, VhostServiceError, type VhostServiceOptions } from './vhost-service';
 import { LabsError, LabsService, type LabsServiceOptions } from './labs-service';
 import { defaultDataDir } from './capture-service';
 import { SettingsError, SettingsService, type SettingsServiceOptions } from './settings-service';
@@ -44,6 +45,8 @@ export interface LabServiceOptions {
   settings?: Pick<SettingsServiceOptions, 'resourcesDir' | 'capture' | 'probeCapture' | 'createClient'>;
   /** Labs: the lab folder, and Electron's HTML-to-PDF printer for reports. */
   labs?: Pick<LabsServiceOptions, 'dir' | 'printPdf'>;
+  /** Virtual host and lab networks ("Real peer" view): tests fake the lab-network layer and frame I/O. */
+  vhost?: Omit<VhostServiceOptions, 'emit'>;
 }
 
 interface OpenFile {
@@ -77,6 +80,8 @@ export class LabService {
   readonly settings: SettingsService;
   /** Classroom labs (`labs.*`). */
   readonly labs: LabsService;
+  /** A virtual host against the Linux kernel, and lab networks (`vhost.*`, `labnet.*`). */
+  readonly vhost: VhostService;
 
   constructor(private readonly opts: LabServiceOptions) {
     this.capture = new CaptureService({
@@ -98,11 +103,17 @@ export class LabService {
       openFile: (path) => this.openPath(path),
     });
     this.labs = new LabsService({ ...opts.labs, dataDir: opts.dataDir ?? defaultDataDir() });
+    this.vhost = new VhostService({
+      helper: opts.capture?.helper,
+      ...opts.vhost,
+      emit: (e) => this.events.emit(e),
+    });
     this.handlers = {
       ...this.labs.handlers(),
       ...this.capture.handlers(),
       ...this.settings.handlers(),
       ...this.sim.handlers(),
+      ...this.vhost.handlers(),
       'app.info': () => ({ version: VERSION, host: this.opts.host, platform: process.platform }),
       'files.open': ({ name, data }) => this.openBytes(name, Buffer.from(data, 'base64')),
       'files.openDialog': async () => {
@@ -147,13 +158,17 @@ export class LabService {
         e instanceof CaptureServiceError ||
         e instanceof SimError ||
         e instanceof SettingsError ||
-        e instanceof LabsError
+        e instanceof LabsError ||
+        e instanceof VhostServiceError
       )
         return {
           ok: false,
           error: {
             code: e.code,
-            message: e.code === 'permission' ? this.permissionMessage(e.message) : e.message,
+            message:
+              e.code === 'permission' && !(e instanceof VhostServiceError && !e.captureAdvice)
+                ? this.permissionMessage(e.message)
+                : e.message,
           },
         };
       if (e instanceof CaptureOpenError)
@@ -200,6 +215,7 @@ export class LabService {
   dispose(): void {
     void this.capture.dispose();
     this.sim.dispose();
+    this.vhost.dispose();
     this.events.dispose();
     this.files.clear();
   }

@@ -90,8 +90,9 @@ interface Conn {
   peerPort: number;
 }
 
+/** `host:port` or `host:port-peer:port`; a host may be an IPv6 name in brackets (`[fd00::2]`, a virtual host's peer). */
 function parseConn(conn: string): Conn | null {
-  const m = /^([^:]+):(\d+)(?:-([^:]+):(\d+))?$/.exec(conn);
+  const m = /^(\[[^\]]+\]|[^:[\]]+):(\d+)(?:-(\[[^\]]+\]|[^:[\]]+):(\d+))?$/.exec(conn);
   if (!m) return null;
   return { host: m[1], port: Number(m[2]), peer: m[3] ?? null, peerPort: m[4] ? Number(m[4]) : 0 };
 }

@@ -53,7 +53,8 @@ start_capture() {
 }
 stop_capture() { sleep 0.3; kill -INT "$CAP_PID"; wait "$CAP_PID" || true; }
 
-traffic() { local ns=$1; shift; in_ns "$ns" "$NODE" "$TRAFFIC" "$@"; }
+# Every scenario has 60 s to finish, so a broken set-up fails instead of hanging.
+traffic() { local ns=$1; shift; in_ns "$ns" timeout 60 "$NODE" "$TRAFFIC" "$@"; }
 
 # tcpdump_capture NS FILE "TCPDUMP OPTIONS" "FILTER" -- TRAFFIC ARGS (run in NS)
 tcpdump_capture() {

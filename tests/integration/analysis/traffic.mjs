@@ -84,7 +84,7 @@ async function basic(host, port) {
 }
 
 async function bulkServer(port) {
-  const server = await listen('0.0.0.0', Number(port), (s) => {
+  const server = await listen('::', Number(port), (s) => {
     drainAndClose(s);
     s.on('close', () => server.close());
   });
@@ -141,7 +141,7 @@ async function reuse(host, port, lport, n) {
 }
 
 async function simcloseServer(port) {
-  const server = await listen('0.0.0.0', Number(port), (s) => {
+  const server = await listen('::', Number(port), (s) => {
     s.on('error', () => {});
     s.on('data', () => {});
     s.end(Buffer.alloc(3000, 0x73));
@@ -203,7 +203,7 @@ function swapEndian(input, output) {
   out.writeUInt16BE(b.readUInt16LE(4), 4);
   out.writeUInt16BE(b.readUInt16LE(6), 6);
   for (const at of [8, 12, 16, 20]) out.writeUInt32BE(b.readUInt32LE(at), at);
-  for (let o = 24; o + 16 <= b.length; ) {
+  for (let o = 24; o + 16 <= b.length;) {
     const incl = b.readUInt32LE(o + 8);
     for (let k = 0; k < 16; k += 4) out.writeUInt32BE(b.readUInt32LE(o + k), o + k);
     o += 16 + incl;

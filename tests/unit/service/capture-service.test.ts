@@ -201,7 +201,9 @@ describe('capture service', () => {
     await settle(3000);
     service.events.flush();
     // Changed sessions only, each time: the newest summary of each session wins.
-    const latest = new Map(ofType('capture.sessions').flatMap((e) => e.sessions.map((x) => [x.id, x] as const)));
+    const latest = new Map(
+      ofType('capture.sessions').flatMap((e) => e.sessions.map((x) => [x.id, x] as const)),
+    );
     expect(latest.size).toBe(500);
     expect([...latest.values()].every((x) => x.outcome === 'complete')).toBe(true);
     // 3,000 packets, a handful of messages
