@@ -29,6 +29,7 @@ import {
 } from 'electron';
 import { LabService } from '../service';
 import { bindIpc } from './ipc';
+import { printReportPdf } from './report-pdf';
 import { createMenuHandler, menuTemplate, type MenuCommand } from './menu';
 import {
   applyPackagedEnvironment,
@@ -259,6 +260,8 @@ export function startDesktop(paths: DesktopPaths): boolean {
     denyPermissions(session.defaultSession);
     service = new LabService({
       host: 'electron',
+      dataDir: app.getPath('userData'),
+      labs: { printPdf: printReportPdf },
       settingsFile: settingsPaths(app.getPath('userData')).settings,
       capture: capturePlan.options ? { helper: capturePlan.options } : undefined,
       settings: {
