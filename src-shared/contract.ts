@@ -526,7 +526,9 @@ export const commandSchemas = {
     labnet: s.optional(s.int({ min: 1, max: 250 })),
     /** … or an interface and "CIDR[,CIDR]" (one IPv4 and/or one IPv6 address). */
     iface: s.optional(s.string({ min: 1, max: 64, pattern: /^[A-Za-z0-9_.:@-]+$/ })),
-    ip: s.optional(s.string({ min: 2, max: 120, pattern: /^[0-9A-Fa-f:.]+(\/\d{1,3})?(,[0-9A-Fa-f:.]+(\/\d{1,3})?)?$/ })),
+    ip: s.optional(
+      s.string({ min: 2, max: 120, pattern: /^[0-9A-Fa-f:.]+(\/\d{1,3})?(,[0-9A-Fa-f:.]+(\/\d{1,3})?)?$/ }),
+    ),
     mac: s.optional(s.string({ min: 17, max: 17, pattern: /^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/ })),
   }),
   /** Connects to the kernel server the service starts in the lab namespace (or to `ip` on an interface). */

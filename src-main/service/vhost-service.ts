@@ -141,8 +141,9 @@ export interface WireRow {
  * segment the virtual host lost on purpose (impairment) never reached the
  * wire and leaves the kernel as it was; one not on the wire yet (waiting for
  * ARP) does too, and `awaiting` is the first such row (it may still change).
- * The tracker's analysis flags (RST validity, challenge ACK, retransmission)
- * join the row's own, and a kernel state change becomes a lane-B change.
+ * The tracker's analysis flags join the row's own — all of them for the
+ * kernel's segments, the RST verdicts (exact, in-window, out-of-window) for
+ * the virtual host's — and a kernel state change becomes a lane-B change.
  */
 export function mixKernelStates(
   rows: SegmentRow[],
@@ -175,7 +176,10 @@ export function mixKernelStates(
     if (ks !== prev) r.changes.push({ side: 'b', from: prev, to: ks });
     if (r.changes.length === 0) delete r.changes;
     r.stateB = ks;
-    if (w && w.analysis.length) r.analysis = [...new Set([...r.analysis, ...w.analysis])];
+    // The kernel's segments take the tracker's whole analysis (challenge ACK, dup ACK …); the virtual
+    // host's own keep the engine's (it knows its retransmissions) plus how the kernel's window judges a RST.
+    const extra = w ? (fromKernel ? w.analysis : w.analysis.filter((a) => a.startsWith('rst-'))) : [];
+    if (extra.length) r.analysis = [...new Set([...r.analysis, ...extra])];
     prev = ks;
   }
   return { awaiting, kernelState: prev };
@@ -333,6 +337,9 @@ interface Running {
   closeOnEof: boolean;
   kernel: KernelPeer | null;
   kernelLog: VhostLogEntry[];
+  /** Each event's instant: the time of the first event of its turn of the event loop (see `onVhostEvent`). */
+  instants: WeakMap<VhostEvent, number>;
+  burst: number | null;
   stopped: boolean;
   unsub: () => void;
 }
@@ -354,7 +361,8 @@ function tcbView(t: Tcb): SimTcbView {
 }
 
 function fromLabnet(e: unknown): VhostServiceError {
-  if (!(e instanceof LabNetError)) return new VhostServiceError('internal', String((e as Error)?.message ?? e));
+  if (!(e instanceof LabNetError))
+    return new VhostServiceError('internal', String((e as Error)?.message ?? e));
   switch (e.code) {
     case 'permission':
       return new VhostServiceError('permission', permissionSentence(e.message));
@@ -572,6 +580,8 @@ export class VhostService {
       closeOnEof: false,
       kernel: null,
       kernelLog: [],
+      instants: new WeakMap(),
+      burst: null,
       stopped: false,
       unsub: () => {},
     };
@@ -685,7 +695,10 @@ export class VhostService {
     try {
       sock = r.vh.connect(peerIp, port);
     } catch (e) {
-      throw new VhostServiceError('bad-request', `Cannot connect to ${peerIp}:${port}: ${(e as Error).message}`);
+      throw new VhostServiceError(
+        'bad-request',
+        `Cannot connect to ${peerIp}:${port}: ${(e as Error).message}`,
+      );
     }
     r.mode = 'connect';
     r.sock = sock;
@@ -728,7 +741,8 @@ export class VhostService {
         'A kernel client runs in a lab network: start the virtual host on one.',
       );
     const p = port ?? r.listenPort;
-    if (p === null) throw new VhostServiceError('bad-request', 'Listen on a port first, then let the kernel connect.');
+    if (p === null)
+      throw new VhostServiceError('bad-request', 'Listen on a port first, then let the kernel connect.');
     const k = this.kernelPeer(r);
     const ready = await k.waitFor((l) => l.ev === 'ready', this.opts.kernelTimeoutMs ?? 8000);
     if (!ready)
@@ -824,14 +838,20 @@ export class VhostService {
     return this.state();
   }
 
+  /**
+   * Notes the event's instant. The virtual host stamps events with a running
+   * wall clock, so a segment and the state change it causes differ by
+   * microseconds; the engine handles one frame, timer or call synchronously,
+   * so everything emitted before the loop's next check phase is one instant —
+   * what `eventsToRows` expects of the simulation's virtual clock.
+   */
   private onVhostEvent(r: Running, ev: VhostEvent): void {
-    if (
-      ev.type === 'socket' &&
-      ev.what === 'eof' &&
-      r.closeOnEof &&
-      r.sock &&
-      ev.conn === r.sock.conn
-    ) {
+    if (r.burst === null) {
+      r.burst = ev.t;
+      setImmediate(() => (r.burst = null));
+    }
+    r.instants.set(ev, r.burst);
+    if (ev.type === 'socket' && ev.what === 'eof' && r.closeOnEof && r.sock && ev.conn === r.sock.conn) {
       r.closeOnEof = false;
       const s = r.sock;
       // Not from inside the engine's own processing of the FIN.
@@ -885,7 +905,10 @@ export class VhostService {
   }
 
   /** The tracker's rows of the connection (every session on its 4-tuple, oldest first), seen from the kernel. */
-  private wireRows(r: Running, t: Tuple): { wire: WireRow[]; last: SessionSummary | null; kernelIsA: boolean } {
+  private wireRows(
+    r: Running,
+    t: Tuple,
+  ): { wire: WireRow[]; last: SessionSummary | null; kernelIsA: boolean } {
     const kernelIp = canonicalIp(t.peer.replace(/^\[|\]$/g, ''));
     const wire: WireRow[] = [];
     let last: SessionSummary | null = null;
@@ -911,8 +934,9 @@ export class VhostService {
     return { wire, last, kernelIsA };
   }
 
+  /** The kernel before the first segment: a server we connect to listens (the tracker presumes so too). */
   private initialKernelState(r: Running): TcpState {
-    return r.mode === 'connect' && r.lab ? 'LISTEN' : 'CLOSED';
+    return r.mode === 'connect' ? 'LISTEN' : 'CLOSED';
   }
 
   private tcbOf(r: Running, t: Tuple | null): Tcb | null {
@@ -961,14 +985,16 @@ export class VhostService {
       const conn = `${own}:${t.lp}-${t.peer}:${t.rp}`;
       const picked: SimEvent[] = [];
       for (const e of vh.events) {
+        const at = r.instants.get(e) ?? e.t;
         if (e.type === 'segment') {
           const out = e.from === own && e.sport === t.lp && e.to === t.peer && e.dport === t.rp;
           const inn = e.to === own && e.dport === t.lp && e.from === t.peer && e.sport === t.rp;
           if (!out && !inn) continue;
           // The virtual host cannot see when the kernel gets a segment: on a veth, at once.
-          picked.push(out && !e.dropped && e.arrive === null ? ({ ...e, arrive: e.t } as SegmentEvent) : e);
+          const arrive = e.dropped ? null : out ? at : e.arrive === null ? null : at;
+          picked.push({ ...e, t: at, arrive } as SegmentEvent);
         } else if (e.type === 'state' && !('inferred' in e) && e.host === own) {
-          if (e.conn === conn || e.conn === `${own}:${t.lp}`) picked.push(e);
+          if (e.conn === conn || e.conn === `${own}:${t.lp}`) picked.push({ ...e, t: at });
         }
       }
       const res = eventsToRows(picked, { a: own, b: t.peer }, vh.now, true);
@@ -981,7 +1007,11 @@ export class VhostService {
     const rowsOffset = Math.min(since ?? 0, settled, rows.length);
     const v = t ? (t.peer.startsWith('[') ? 6 : 4) : vh.address(4) ? 4 : 6;
     const ownIp = vh.address(v) ?? vh.addresses[0]?.ip ?? '';
-    const peerIp = t ? t.peer.replace(/^\[|\]$/g, '') : r.lab ? bare(v === 6 ? r.lab.peer.ipv6 : r.lab.peer.ipv4) : '';
+    const peerIp = t
+      ? t.peer.replace(/^\[|\]$/g, '')
+      : r.lab
+        ? bare(v === 6 ? r.lab.peer.ipv6 : r.lab.peer.ipv4)
+        : '';
     const tcb = this.tcbOf(r, t);
     const listening = r.listenPort !== null && r.listener ? [r.listenPort] : [];
     const sockets = [4, 6].flatMap((x) => (vh.address(x as 4 | 6) ? vh.host(x as 4 | 6).allSockets() : []));
@@ -1048,7 +1078,13 @@ export class VhostService {
             : `${e.conn}: ${e.from} → ${e.to}: ${e.reason}`,
         });
       } else if (e.type === 'note') {
-        out.push({ t: e.t, host: e.host, kind: e.rule === 'error' ? 'error' : 'note', text: e.text, rfc: e.rfc });
+        out.push({
+          t: e.t,
+          host: e.host,
+          kind: e.rule === 'error' ? 'error' : 'note',
+          text: e.text,
+          rfc: e.rfc,
+        });
       } else if (e.type === 'socket') {
         const bits = [`${e.conn}: ${e.what}`];
         if (e.code) bits.push(e.code);
