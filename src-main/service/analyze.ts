@@ -18,6 +18,12 @@ export interface AnalyzeOptions {
   keepFrames?: boolean;
   /** How many malformed frames to describe (the count is always exact). */
   maxMalformedSamples?: number;
+  /**
+   * Flag TCP segments whose checksum is wrong (default false, as Wireshark's
+   * tcp.check_checksum): frames captured on the sending host carry checksums
+   * that the NIC fills in later (offload), so they would all look bad.
+   */
+  verifyChecksums?: boolean;
 }
 
 export interface StoredFrame {
@@ -91,6 +97,7 @@ export function analyzeCapture(source: string | Uint8Array, opts: AnalyzeOptions
       const d = decodeFrame(rec.linkType, rec.data, rec.frame, rec.time, rec.origLength);
       if (d.kind === 'tcp') {
         tcpPackets++;
+        if (!opts.verifyChecksums) d.packet.checksumOk = null;
         tracker.add(d.packet, rec.origLength);
       } else if (d.kind === 'malformed') {
         malformed++;

@@ -378,7 +378,7 @@ function dissectTcp(x: Dissection, t: number, end: number, pseudo: number): void
   field(
     l,
     'Checksum',
-    `${hex(csum, 4)} ${verified === null ? '[unverified]' : verified ? '[correct]' : '[incorrect]'}`,
+    `${hex(csum, 4)} ${verified === null ? '[unverified]' : verified ? '[correct]' : '[incorrect — often checksum offload on the capturing host]'}`,
     t + TCP.CHECKSUM,
     2,
   );
