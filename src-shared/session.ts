@@ -86,6 +86,7 @@ export interface SegmentRow {
   /** Relative to the receiver's ISN; 0 when ACK is not set. */
   relAck: number;
   len: number;
+  /** Window in bytes: the field scaled by the negotiated window scale when known (Wireshark's calculated window). */
   win: number;
   options: TcpOption[];
   /** States after this segment is seen: the sender's state may change when it sends, the receiver's when it receives. */

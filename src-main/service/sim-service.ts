@@ -247,7 +247,7 @@ export function eventsToRows(
         relSeq,
         relAck,
         len: ev.len,
-        win: ev.win,
+        win: ev.wnd ?? ev.win,
         options: rowOptions(ev),
         stateA: ev.from === lanes.a ? senderState : receiverState,
         stateB: ev.from === lanes.a ? receiverState : senderState,

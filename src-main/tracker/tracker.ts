@@ -216,7 +216,7 @@ export class Tracker {
         relSeq: seqRelative(seq, s.ws.base),
         relAck: flags & ACK ? seqRelative(ack, r.ws.base) : 0,
         len,
-        win: p.window,
+        win: s.hasWnd ? s.rcvWnd : p.window,
         options: p.options,
         stateA: sess.a.state,
         stateB: sess.b.state,
