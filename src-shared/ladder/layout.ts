@@ -9,8 +9,12 @@
  * and its colour class. Following Observable Plot's data → scales → geometry
  * → draw split, nothing here touches the DOM: the renderer's D3 code and the
  * SVG string renderer (`svg.ts`) only copy these numbers, the tests pin them
- * with snapshots. Per-row positions live in typed arrays (cheap at 100,000
- * rows); arrows are built only for the rows in view. Two time modes:
+ * with snapshots. What the zoom does not change (lanes, time scale, each
+ * row's lanes, time-true positions at zoom 1, the state changes) is a base
+ * laid out once, in typed arrays, and grown when rows are appended; a zoom
+ * step only scales it (compact rows are at `padding + i × pitch`), so zooming
+ * and scrolling a 100,000-row session never touch every row. Arrows are built
+ * only for the rows in view. Two time modes:
  * `compact` (one row per segment, as Wireshark's flow graph) and `time-true`
  * (rows spaced by elapsed time, clamped, and arrows slanted by transit time:
  * `arrive` when known, else for captures the one-way delay from the handshake
@@ -167,11 +171,19 @@ export interface LadderLayout {
   /** Row pitch after zoom; labels are drawn when it is at least LABEL_PITCH. */
   pitch: number;
   showLabels: boolean;
-  /** Top of each row in content coordinates (0 = top of the scrolling area). */
-  rowY: Float64Array;
-  /** Where each arrow leaves its sender and reaches its receiver. */
-  sendY: Float64Array;
-  arriveY: Float64Array;
+  /** Distance from a row's top to where a flat arrow leaves (room for the label above). */
+  labelOffset: number;
+  /** How far a flat arrow drops from sender to receiver. */
+  arrowDrop: number;
+  /**
+   * Top of each row in content coordinates (0 = top of the scrolling area),
+   * and where each arrow leaves its sender and reaches its receiver: typed
+   * arrays made on first read (O(rows), for exports and tests). Code that
+   * runs per frame reads single rows with `rowTop`, `sendAt` and `arriveAt`.
+   */
+  readonly rowY: Float64Array;
+  readonly sendY: Float64Array;
+  readonly arriveY: Float64Array;
   /** Lane indices of each row's sender and receiver. */
   fromLane: Uint16Array;
   toLane: Uint16Array;
@@ -182,6 +194,8 @@ export interface LadderLayout {
   bands: StateBand[];
   /** Sorted by y. */
   changes: StateChange[];
+  /** What the zoom does not change, shared by the layouts of the same rows at every zoom. */
+  base: LadderBase;
 }
 
 export interface ArrowTag {
@@ -501,190 +515,404 @@ function resolveTiming(
   return { pxPerSecond: pps, captureSide: cap?.side ?? null, rtt: rtt > 0 ? rtt : null };
 }
 
+/** A state change to annotate: where it happens (row, side, lane, at the send or the arrival end of the arrow). */
+interface StateNote {
+  pos: number;
+  session: number;
+  side: 'a' | 'b';
+  from: TcpState | null;
+  to: TcpState;
+  lane: number;
+  /** At the arrow's sending end (the side sent the row), else at its arrival. */
+  atSend: boolean;
+}
+
 /**
- * Lays out the lifelines, every row's position and arrow ends, and the state
- * bands and changes. `previous`: the layout of a prefix of the same rows
- * (rows were appended) whose time scale is kept.
+ * What a ladder's geometry needs that the zoom does not change: lanes, time
+ * scale, each row's sender and receiver lane, in time-true mode each row's
+ * top and arrow ends at zoom 1 (`unit*`: pixels at zoom 1 below the padding,
+ * label space left out — a zoomed position is `padding + zoom × unit`, plus
+ * the label space for arrow ends), and the state changes in row order. The
+ * layouts of every zoom step share one base, so a zoom step costs
+ * O(state changes), not O(rows); compact mode keeps no per-row positions at
+ * all (row i is at `padding + i × pitch`). Appending rows grows the base in
+ * place (buffers double): a layout made before an append reads only its first
+ * `rowCount` rows, which an append leaves as they were (but for the arrow
+ * ends of the last rows, whose arrival the older layout had to extrapolate).
  */
-export function layoutLadder(
-  participants: LadderParticipants,
-  rows: readonly LadderRow[],
-  options?: Partial<LadderOptions>,
-  previous?: LadderLayout,
-): LadderLayout {
-  const o = resolveOptions(options);
-  const { lanes, width } = laneLayouts(participants, rows, o);
-  const timing = resolveTiming(rows, o, previous);
-  const z = o.zoom;
-  const pitch = o.rowHeight * z;
-  const showLabels = pitch >= LABEL_PITCH;
-  const ls = showLabels ? o.labelSpace : pitch * 0.25;
-  const slant = showLabels ? o.slant : Math.max(1, pitch * 0.3);
-  const maxGap = o.maxGap * z;
-  const pps = timing.pxPerSecond * z;
-  const timed = o.mode === 'time-true';
-  const oneWay = timing.rtt !== null ? timing.rtt / 2 : 0;
-  if (timing.captureSide) {
-    const id = timing.captureSide;
-    for (const l of lanes) l.captured = l.id === id;
-  }
-
-  const n = rows.length;
-  const rowY = new Float64Array(n);
-  const sendY = new Float64Array(n);
-  const arriveY = new Float64Array(n);
-  const fromLane = new Uint16Array(n);
-  const toLane = new Uint16Array(n);
-  const index = new Map<string, number>();
-  lanes.forEach((l, i) => index.set(l.id, i));
-  const laneOf = (id: string | undefined, dflt: string): number => index.get(id ?? dflt) ?? 0;
-
-  // Send and arrival times of each arrow (time-true).
-  const sendT = timed ? new Float64Array(n) : null;
-  const arriveT = timed ? new Float64Array(n) : null;
-  for (let i = 0; i < n; i++) {
-    const r = rows[i];
-    const la = r.laneA === undefined ? 0 : laneOf(r.laneA, 'a');
-    const lb = r.laneB === undefined ? Math.min(1, lanes.length - 1) : laneOf(r.laneB, 'b');
-    fromLane[i] = r.dir === 'ab' ? la : lb;
-    toLane[i] = r.dir === 'ab' ? lb : la;
-    if (sendT && arriveT) {
-      if (r.arrive !== undefined) {
-        sendT[i] = r.time;
-        arriveT[i] = Math.max(r.time, r.arrive);
-      } else if (timing.captureSide && oneWay > 0) {
-        const sender = r.dir === 'ab' ? 'a' : 'b';
-        sendT[i] = sender === timing.captureSide ? r.time : r.time - oneWay;
-        arriveT[i] = sender === timing.captureSide ? r.time + oneWay : r.time;
-      } else {
-        sendT[i] = r.time;
-        arriveT[i] = r.time;
-      }
-    }
-  }
-
-  // Row tops.
-  const t0 = n ? rows[0].time : 0;
-  let lead = 0;
-  if (sendT && n) {
-    let minS = t0;
-    for (let i = 0; i < Math.min(n, 64); i++) minS = Math.min(minS, sendT[i]);
-    lead = Math.min(maxGap, (t0 - minS) * pps);
-  }
-  for (let i = 0; i < n; i++) {
-    if (i === 0) rowY[0] = o.padding + lead;
-    else if (!timed) rowY[i] = rowY[i - 1] + pitch;
-    else {
-      const dt = Math.max(0, rows[i].time - rows[i - 1].time);
-      rowY[i] = rowY[i - 1] + Math.min(maxGap, Math.max(pitch, dt * pps));
-    }
-  }
-
-  // Arrow ends: compact rows slant by a constant; time-true maps times through the rows' (time, y) anchors.
-  const yAt = (t: number, hint: number): number => {
-    // Last row whose time is <= t, searching from the row itself (arrows rarely reach far).
-    let i = hint;
-    if (rows[i].time > t) {
-      let lo = 0;
-      let hi = i;
-      while (lo < hi) {
-        const mid = (lo + hi + 1) >>> 1;
-        if (rows[mid].time <= t) lo = mid;
-        else hi = mid - 1;
-      }
-      i = lo;
-      if (rows[i].time > t) return Math.max(0, rowY[0] + ls - Math.min(maxGap, (rows[0].time - t) * pps));
-    } else {
-      let step = 1;
-      while (i + step < n && rows[i + step].time <= t) step *= 2;
-      let lo = i + (step >> 1);
-      let hi = Math.min(n - 1, i + step);
-      while (lo < hi) {
-        const mid = (lo + hi + 1) >>> 1;
-        if (rows[mid].time <= t) lo = mid;
-        else hi = mid - 1;
-      }
-      i = lo;
-    }
-    const y = rowY[i] + ls;
-    const u = t - rows[i].time;
-    if (i === n - 1) return y + Math.min(maxGap, u * pps);
-    const span = rows[i + 1].time - rows[i].time;
-    if (span <= 0) return y;
-    const g = rowY[i + 1] - rowY[i];
-    if (span * pps <= g) return y + (u / span) * g;
-    // A gap squeezed to fit: full scale for a third of it after the row and before the next, squeezed between,
-    // so arrows that leave or reach a row keep their true slant.
-    const a = g / 3;
-    const ua = a / pps;
-    if (u <= ua) return y + u * pps;
-    if (span - u <= ua) return y + g - (span - u) * pps;
-    return y + a + ((u - ua) / (span - 2 * ua)) * (g - 2 * a);
-  };
-  let bottom = 0;
-  for (let i = 0; i < n; i++) {
-    if (sendT && arriveT && (sendT[i] !== arriveT[i] || rows[i].arrive !== undefined)) {
-      sendY[i] = yAt(sendT[i], i);
-      arriveY[i] = Math.max(sendY[i], yAt(arriveT[i], i));
-    } else {
-      sendY[i] = rowY[i] + ls;
-      arriveY[i] = sendY[i] + slant;
-    }
-    bottom = Math.max(bottom, arriveY[i]);
-  }
-  const height = n === 0 ? o.padding * 2 : Math.max(rowY[n - 1] + pitch, bottom + pitch / 2) + o.padding;
-
-  const { bands, changes } = stateBands(rows, lanes, sendY, arriveY, fromLane, toLane, height - o.padding, o);
-  return {
-    options: o,
-    width,
-    lanes,
-    rowCount: n,
-    pitch,
-    showLabels,
-    rowY,
-    sendY,
-    arriveY,
-    fromLane,
-    toLane,
-    height,
-    t0,
-    timing,
-    bands,
-    changes,
+export interface LadderBase {
+  options: LadderOptions;
+  lanes: LaneLayout[];
+  width: number;
+  timing: LadderTiming;
+  t0: number;
+  n: number;
+  laneIndex: Map<string, number>;
+  fromLane: Uint16Array;
+  toLane: Uint16Array;
+  /** time-true only (null in compact mode). */
+  unitTop: Float64Array | null;
+  /** time-true: arrow ends of slanted arrows; NaN where the arrow is drawn flat (row top + label space, + slant). */
+  unitSend: Float64Array | null;
+  unitArrive: Float64Array | null;
+  /** time-true: the greatest unit arrow end of the slanted rows that an append cannot move, and the rows it can. */
+  maxSlantStable: number;
+  open: number[];
+  /** time-true: the last row drawn flat, or −1. */
+  lastFlat: number;
+  /** time-true: room above the first row for arrows sent before it was captured (units). */
+  lead: number;
+  notes: StateNote[];
+  /** The state pass, carried over between appends. */
+  st: {
+    prevA: Map<number, TcpState | undefined>;
+    prevB: Map<number, TcpState | undefined>;
+    cur: number;
+    pa: TcpState | undefined;
+    pb: TcpState | undefined;
+    sessions: number;
+    /** Last row of each session. */
+    lastRow: Map<number, number>;
   };
 }
 
-function stateBands(
+function grow<T extends Float64Array | Uint16Array>(a: T, need: number): T {
+  if (a.length >= need) return a;
+  const b = new (a.constructor as { new (n: number): T })(Math.max(need, a.length * 2, 64));
+  b.set(a);
+  return b;
+}
+
+/** Send and arrival time of row `i`'s arrow (time-true), or null when it is drawn flat at the row. */
+function arrowTimes(r: LadderRow, timing: LadderTiming): [number, number] | null {
+  if (r.arrive !== undefined) return [r.time, Math.max(r.time, r.arrive)];
+  const oneWay = timing.rtt !== null ? timing.rtt / 2 : 0;
+  if (timing.captureSide && oneWay > 0) {
+    const atCapture = (r.dir === 'ab' ? 'a' : 'b') === timing.captureSide;
+    const s = atCapture ? r.time : r.time - oneWay;
+    const a = atCapture ? r.time + oneWay : r.time;
+    return s !== a ? [s, a] : null;
+  }
+  return null;
+}
+
+/** time-true: the room above the first row for arrows sent before it (units). */
+function leadOf(rows: readonly LadderRow[], timing: LadderTiming, o: LadderOptions): number {
+  const n = rows.length;
+  if (!n) return 0;
+  const t0 = rows[0].time;
+  let minS = t0;
+  for (let i = 0; i < Math.min(n, 64); i++)
+    minS = Math.min(minS, arrowTimes(rows[i], timing)?.[0] ?? rows[i].time);
+  return Math.min(o.maxGap, (t0 - minS) * timing.pxPerSecond);
+}
+
+/**
+ * time-true, units: the y of time `t` on the rows' (time, top) anchors,
+ * searching from row `hint` (arrows rarely reach far). Past the last row it
+ * extrapolates at full scale.
+ */
+function unitYAt(
   rows: readonly LadderRow[],
-  lanes: LaneLayout[],
-  sendY: Float64Array,
-  arriveY: Float64Array,
-  fromLane: Uint16Array,
-  toLane: Uint16Array,
-  endY: number,
+  n: number,
+  top: Float64Array,
+  t: number,
+  hint: number,
+  pps: number,
+  maxGap: number,
+): number {
+  let i = hint;
+  if (rows[i].time > t) {
+    let lo = 0;
+    let hi = i;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (rows[mid].time <= t) lo = mid;
+      else hi = mid - 1;
+    }
+    i = lo;
+    // Before the first row: clamped at the top of the drawing when the layout is read.
+    if (rows[i].time > t) return top[0] - Math.min(maxGap, (rows[0].time - t) * pps);
+  } else {
+    let step = 1;
+    while (i + step < n && rows[i + step].time <= t) step *= 2;
+    let lo = i + (step >> 1);
+    let hi = Math.min(n - 1, i + step);
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (rows[mid].time <= t) lo = mid;
+      else hi = mid - 1;
+    }
+    i = lo;
+  }
+  const y = top[i];
+  const u = t - rows[i].time;
+  if (i === n - 1) return y + Math.min(maxGap, u * pps);
+  const span = rows[i + 1].time - rows[i].time;
+  if (span <= 0) return y;
+  const g = top[i + 1] - top[i];
+  if (span * pps <= g) return y + (u / span) * g;
+  // A gap squeezed to fit: full scale for a third of it after the row and before the next, squeezed between,
+  // so arrows that leave or reach a row keep their true slant.
+  const a = g / 3;
+  const ua = a / pps;
+  if (u <= ua) return y + u * pps;
+  if (span - u <= ua) return y + g - (span - u) * pps;
+  return y + a + ((u - ua) / (span - 2 * ua)) * (g - 2 * a);
+}
+
+function newBase(
+  participants: LadderParticipants,
+  rows: readonly LadderRow[],
   o: LadderOptions,
-): { bands: StateBand[]; changes: StateChange[] } {
-  const bands: StateBand[] = [];
-  const changes: StateChange[] = [];
-  // Open band per (session, side), and each session's last arrow end.
-  const open = new Map<string, StateBand>();
-  const lastY = new Map<number, number>();
-  const lastNoteY = new Map<number, number>();
-  let sessions = 0;
-  const lastLane = lanes.length - 1;
+  timing: LadderTiming,
+): LadderBase {
+  const { lanes, width } = laneLayouts(participants, rows, o);
+  if (timing.captureSide) for (const l of lanes) l.captured = l.id === timing.captureSide;
+  const laneIndex = new Map<string, number>();
+  lanes.forEach((l, i) => laneIndex.set(l.id, i));
+  const timed = o.mode === 'time-true';
+  const cap = Math.max(64, rows.length);
+  return {
+    options: o,
+    lanes,
+    width,
+    timing,
+    t0: rows.length ? rows[0].time : 0,
+    n: 0,
+    laneIndex,
+    fromLane: new Uint16Array(cap),
+    toLane: new Uint16Array(cap),
+    unitTop: timed ? new Float64Array(cap) : null,
+    unitSend: timed ? new Float64Array(cap) : null,
+    unitArrive: timed ? new Float64Array(cap) : null,
+    maxSlantStable: -Infinity,
+    open: [],
+    lastFlat: -1,
+    lead: timed ? leadOf(rows, timing, o) : 0,
+    notes: [],
+    st: {
+      prevA: new Map(),
+      prevB: new Map(),
+      cur: -1,
+      pa: undefined,
+      pb: undefined,
+      sessions: 0,
+      lastRow: new Map(),
+    },
+  };
+}
+
+/** Lays out rows `[base.n, rows.length)` into the base (and re-lays the arrows that reached past the old last row). */
+function growBase(b: LadderBase, rows: readonly LadderRow[]): void {
+  const o = b.options;
+  const n0 = b.n;
+  const n = rows.length;
+  if (n <= n0) return;
+  b.fromLane = grow(b.fromLane, n);
+  b.toLane = grow(b.toLane, n);
+  const lanes = b.lanes;
+  const dfltB = Math.min(1, lanes.length - 1);
+  for (let i = n0; i < n; i++) {
+    const r = rows[i];
+    const la = r.laneA === undefined ? 0 : (b.laneIndex.get(r.laneA) ?? 0);
+    const lb = r.laneB === undefined ? dfltB : (b.laneIndex.get(r.laneB) ?? 0);
+    b.fromLane[i] = r.dir === 'ab' ? la : lb;
+    b.toLane[i] = r.dir === 'ab' ? lb : la;
+  }
+  if (b.unitTop && b.unitSend && b.unitArrive) {
+    const top = (b.unitTop = grow(b.unitTop, n));
+    const send = (b.unitSend = grow(b.unitSend, n));
+    const arrive = (b.unitArrive = grow(b.unitArrive, n));
+    const pps = b.timing.pxPerSecond;
+    const maxGap = o.maxGap;
+    for (let i = n0; i < n; i++) {
+      if (i === 0) top[0] = b.lead;
+      else {
+        const dt = Math.max(0, rows[i].time - rows[i - 1].time);
+        top[i] = top[i - 1] + Math.min(maxGap, Math.max(o.rowHeight, dt * pps));
+      }
+    }
+    const lastT = rows[n - 1].time;
+    const open: number[] = [];
+    const place = (i: number): void => {
+      const t = arrowTimes(rows[i], b.timing);
+      if (!t) {
+        send[i] = NaN;
+        arrive[i] = NaN;
+        if (i > b.lastFlat) b.lastFlat = i;
+        return;
+      }
+      send[i] = unitYAt(rows, n, top, t[0], i, pps, maxGap);
+      arrive[i] = unitYAt(rows, n, top, t[1], i, pps, maxGap);
+      if (t[0] >= lastT || t[1] >= lastT) open.push(i);
+      else b.maxSlantStable = Math.max(b.maxSlantStable, send[i], arrive[i]);
+    };
+    for (const i of b.open) place(i);
+    for (let i = n0; i < n; i++) place(i);
+    b.open = open;
+  }
+  notesFor(b, rows, n0, n);
+  b.n = n;
+}
+
+/** The state pass over rows `[from, to)`: records every change (and each side's first state) as a note. */
+function notesFor(b: LadderBase, rows: readonly LadderRow[], from: number, to: number): void {
+  const st = b.st;
+  const { fromLane, toLane, notes } = b;
+  let { cur, pa, pb } = st;
   const note = (
-    i: number,
+    pos: number,
+    session: number,
     side: 'a' | 'b',
     from: TcpState | null,
     to: TcpState,
-    lane: number,
-    y: number,
-    session: number,
+    ab: boolean,
   ): void => {
+    const atSend = (side === 'a') === ab;
+    notes.push({ pos, session, side, from, to, lane: atSend ? fromLane[pos] : toLane[pos], atSend });
+  };
+  for (let i = from; i < to; i++) {
+    const r = rows[i];
+    const s = r.session ?? 0;
+    if (s !== cur) {
+      if (cur >= 0) {
+        st.prevA.set(cur, pa);
+        st.prevB.set(cur, pb);
+      }
+      if (!st.prevA.has(s)) st.sessions++;
+      cur = s;
+      pa = st.prevA.get(s);
+      pb = st.prevB.get(s);
+    }
+    st.lastRow.set(s, i);
+    const ab = r.dir === 'ab';
+    const changes = r.changes;
+    if (changes !== undefined && changes.length) {
+      for (const c of changes) note(i, s, c.side, c.from, c.to, ab);
+      if (pa === undefined && !changes.some((c) => c.side === 'a')) note(i, s, 'a', null, r.stateA, ab);
+      if (pb === undefined && !changes.some((c) => c.side === 'b')) note(i, s, 'b', null, r.stateB, ab);
+    } else {
+      if (pa !== r.stateA) note(i, s, 'a', pa ?? null, r.stateA, ab);
+      if (pb !== r.stateB) note(i, s, 'b', pb ?? null, r.stateB, ab);
+    }
+    pa = r.stateA;
+    pb = r.stateB;
+  }
+  st.cur = cur;
+  st.pa = pa;
+  st.pb = pb;
+  // The open session's states are read from the locals above on the next append; keep the maps in step too.
+  if (cur >= 0) {
+    st.prevA.set(cur, pa);
+    st.prevB.set(cur, pb);
+  }
+}
+
+/** Top of row `i` (content y). */
+export function rowTop(l: LadderLayout, i: number): number {
+  const u = l.base.unitTop;
+  return u ? l.options.padding + l.options.zoom * u[i] : l.options.padding + i * l.pitch;
+}
+
+/** Where row `i`'s arrow leaves its sender (content y). */
+export function sendAt(l: LadderLayout, i: number): number {
+  const u = l.base.unitSend ? l.base.unitSend[i] : NaN;
+  if (u !== u) return rowTop(l, i) + l.labelOffset;
+  return Math.max(0, l.options.padding + l.labelOffset + l.options.zoom * u);
+}
+
+/** Where row `i`'s arrow reaches its receiver (content y). */
+export function arriveAt(l: LadderLayout, i: number): number {
+  const u = l.base.unitArrive ? l.base.unitArrive[i] : NaN;
+  if (u !== u) return rowTop(l, i) + l.labelOffset + l.arrowDrop;
+  return Math.max(sendAt(l, i), l.options.padding + l.labelOffset + l.options.zoom * u);
+}
+
+const EMPTY = new Float64Array(0);
+
+/** The layout of a base at a zoom (and numbering): positions are read through the base, bands re-placed. */
+function layoutAt(b: LadderBase, o: LadderOptions): LadderLayout {
+  const z = o.zoom;
+  const n = b.n;
+  const pitch = o.rowHeight * z;
+  const showLabels = pitch >= LABEL_PITCH;
+  const l: LadderLayout = {
+    options: o,
+    width: b.width,
+    lanes: b.lanes,
+    rowCount: n,
+    pitch,
+    showLabels,
+    labelOffset: showLabels ? o.labelSpace : pitch * 0.25,
+    arrowDrop: showLabels ? o.slant : Math.max(1, pitch * 0.3),
+    rowY: EMPTY,
+    sendY: EMPTY,
+    arriveY: EMPTY,
+    fromLane: b.fromLane.subarray(0, n),
+    toLane: b.toLane.subarray(0, n),
+    height: o.padding * 2,
+    t0: b.t0,
+    timing: b.timing,
+    bands: [],
+    changes: [],
+    base: b,
+  };
+  // Typed arrays of every row's positions, for exports and tests: made on first use (O(rows)).
+  let arrays: { rowY: Float64Array; sendY: Float64Array; arriveY: Float64Array } | null = null;
+  const materialize = (): NonNullable<typeof arrays> => {
+    if (arrays) return arrays;
+    const rowY = new Float64Array(n);
+    const sendY = new Float64Array(n);
+    const arriveY = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      rowY[i] = rowTop(l, i);
+      sendY[i] = sendAt(l, i);
+      arriveY[i] = arriveAt(l, i);
+    }
+    return (arrays = { rowY, sendY, arriveY });
+  };
+  Object.defineProperties(l, {
+    rowY: { get: () => materialize().rowY, enumerable: false },
+    sendY: { get: () => materialize().sendY, enumerable: false },
+    arriveY: { get: () => materialize().arriveY, enumerable: false },
+  });
+  if (n === 0) return l;
+  // The lowest arrow end: the last flat row's, or the greatest slanted one's.
+  let bottom: number;
+  if (b.unitArrive) {
+    let m = b.maxSlantStable;
+    for (const i of b.open) m = Math.max(m, b.unitSend![i], b.unitArrive[i]);
+    bottom = Number.isFinite(m) ? Math.max(0, o.padding + l.labelOffset + z * m) : 0;
+    if (b.lastFlat >= 0) bottom = Math.max(bottom, arriveAt(l, b.lastFlat));
+  } else bottom = arriveAt(l, n - 1);
+  l.height = Math.max(rowTop(l, n - 1) + pitch, bottom + pitch / 2) + o.padding;
+  const { bands, changes } = placeStates(l, b, l.height - o.padding);
+  l.bands = bands;
+  l.changes = changes;
+  return l;
+}
+
+/** Bands and change annotations of a base's notes at a layout's positions. */
+function placeStates(
+  l: LadderLayout,
+  b: LadderBase,
+  endY: number,
+): { bands: StateBand[]; changes: StateChange[] } {
+  const o = l.options;
+  const lanes = b.lanes;
+  const bands: StateBand[] = [];
+  const changes: StateChange[] = [];
+  // Open band per (session, side).
+  const open = new Map<string, StateBand>();
+  const lastNoteY = new Map<number, number>();
+  const lastLane = lanes.length - 1;
+  for (const nt of b.notes) {
+    const { pos: i, side, from, to, lane, session } = nt;
+    const y = nt.atSend ? sendAt(l, i) : arriveAt(l, i);
     const k = `${session}:${side}`;
-    const b = open.get(k);
-    if (b) b.y2 = y;
+    const band = open.get(k);
+    if (band) band.y2 = y;
     // CLOSED is no connection at all: the band just ends.
     if (to === 'CLOSED') open.delete(k);
     else {
@@ -710,70 +938,56 @@ function stateBands(
       y: r1(ty + 4),
       anchor: left ? 'end' : 'start',
     });
-  };
-  // Per-session previous states; the current session's are kept in locals (one session: no map lookups per row).
-  const prevA = new Map<number, TcpState | undefined>();
-  const prevB = new Map<number, TcpState | undefined>();
-  let cur = -1;
-  let pa: TcpState | undefined;
-  let pb: TcpState | undefined;
-  let curLast = 0;
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i];
-    const s = r.session ?? 0;
-    if (s !== cur) {
-      if (cur >= 0) {
-        prevA.set(cur, pa);
-        prevB.set(cur, pb);
-        lastY.set(cur, curLast);
-      }
-      if (!prevA.has(s)) sessions++;
-      cur = s;
-      pa = prevA.get(s);
-      pb = prevB.get(s);
-    }
-    curLast = arriveY[i];
-    const ab = r.dir === 'ab';
-    const changes = r.changes;
-    if (changes !== undefined && changes.length) {
-      const laneA = ab ? fromLane[i] : toLane[i];
-      const laneB = ab ? toLane[i] : fromLane[i];
-      const yA = ab ? sendY[i] : arriveY[i];
-      const yB = ab ? arriveY[i] : sendY[i];
-      for (const c of changes) {
-        const isA = c.side === 'a';
-        note(i, c.side, c.from, c.to, isA ? laneA : laneB, isA ? yA : yB, s);
-      }
-      if (pa === undefined && !changes.some((c) => c.side === 'a'))
-        note(i, 'a', null, r.stateA, laneA, yA, s);
-      if (pb === undefined && !changes.some((c) => c.side === 'b'))
-        note(i, 'b', null, r.stateB, laneB, yB, s);
-    } else {
-      if (pa !== r.stateA)
-        note(i, 'a', pa ?? null, r.stateA, ab ? fromLane[i] : toLane[i], ab ? sendY[i] : arriveY[i], s);
-      if (pb !== r.stateB)
-        note(i, 'b', pb ?? null, r.stateB, ab ? toLane[i] : fromLane[i], ab ? arriveY[i] : sendY[i], s);
-    }
-    pa = r.stateA;
-    pb = r.stateB;
   }
-  if (cur >= 0) lastY.set(cur, curLast);
-  for (const b of open.values()) {
-    b.y2 = sessions <= 1 ? endY : Math.min(endY, (lastY.get(b.session) ?? b.y1) + o.rowHeight * o.zoom);
-    if (b.y2 < b.y1) b.y2 = b.y1;
+  for (const band of open.values()) {
+    const last = b.st.lastRow.get(band.session);
+    const lastY = last === undefined ? band.y1 : arriveAt(l, last);
+    band.y2 = b.st.sessions <= 1 ? endY : Math.min(endY, lastY + o.rowHeight * o.zoom);
+    if (band.y2 < band.y1) band.y2 = band.y1;
   }
-  for (const b of bands) {
-    b.y1 = r1(b.y1);
-    b.y2 = r1(b.y2);
+  for (const band of bands) {
+    band.y1 = r1(band.y1);
+    band.y2 = r1(band.y2);
   }
   changes.sort((p, q) => p.y - q.y || p.pos - q.pos);
   return { bands, changes };
 }
 
 /**
+ * Lays out the lifelines, every row's position and arrow ends, and the state
+ * bands and changes. `previous`: the layout of a prefix of the same rows
+ * (rows were appended) whose time scale is kept.
+ */
+export function layoutLadder(
+  participants: LadderParticipants,
+  rows: readonly LadderRow[],
+  options?: Partial<LadderOptions>,
+  previous?: LadderLayout,
+): LadderLayout {
+  const o = resolveOptions(options);
+  const base = newBase(participants, rows, o, resolveTiming(rows, o, previous));
+  growBase(base, rows);
+  return layoutAt(base, o);
+}
+
+/**
+ * The same rows at another zoom, or with the other numbering: shares the
+ * base, so it costs O(state changes) rather than a layout of every row.
+ */
+export function adjustLadder(
+  layout: LadderLayout,
+  change: { zoom?: number; numbers?: LadderNumbers },
+): LadderLayout {
+  const o = resolveOptions({ ...layout.options, ...change });
+  if (o.zoom === layout.options.zoom && o.numbers === layout.options.numbers) return layout;
+  return layoutAt(layout.base, o);
+}
+
+/**
  * The layout after rows were appended to the same rows: earlier rows keep
- * their positions (the time scale and capture side are kept). Returns the same
- * layout when nothing was appended.
+ * their positions (the time scale and capture side are kept), and only the
+ * appended rows are laid out. Returns the same layout when nothing was
+ * appended.
  */
 export function extendLadder(
   layout: LadderLayout,
@@ -781,8 +995,24 @@ export function extendLadder(
   rows: readonly LadderRow[],
 ): LadderLayout {
   if (rows.length === layout.rowCount) return layout;
-  if (rows.length < layout.rowCount) return layoutLadder(participants, rows, layout.options);
-  return layoutLadder(participants, rows, layout.options, layout);
+  const o = layout.options;
+  if (rows.length < layout.rowCount) return layoutLadder(participants, rows, o);
+  const b = layout.base;
+  const timed = o.mode === 'time-true';
+  // The base may have grown past this layout (another layout of it was extended): start again from the rows.
+  const reusable =
+    b.n === layout.rowCount &&
+    (!timed || layout.rowCount >= 3) &&
+    (!timed || layout.rowCount >= 64 || leadOf(rows, b.timing, o) === b.lead);
+  if (!reusable) return layoutLadder(participants, rows, o, layout);
+  // Roles come from the first rows, which may just have arrived; lane order and places stay.
+  const { lanes } = laneLayouts(participants, rows, o);
+  if (lanes.length === b.lanes.length && lanes.every((l, i) => l.id === b.lanes[i].id)) {
+    for (const l of lanes) l.captured = l.id === b.timing.captureSide;
+    b.lanes = lanes;
+  } else return layoutLadder(participants, rows, o, layout);
+  growBase(b, rows);
+  return layoutAt(b, o);
 }
 
 /** First row whose bottom is below `y` (binary search over row positions). */
@@ -791,7 +1021,7 @@ export function rowAtY(layout: LadderLayout, y: number): number {
   let hi = layout.rowCount;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (layout.rowY[mid] + layout.pitch <= y) lo = mid + 1;
+    if (rowTop(layout, mid) + layout.pitch <= y) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -835,17 +1065,22 @@ function fmtTime(dt: number): string {
   return dt.toFixed(6);
 }
 
+/** A row's join key, unique across the sessions of a diagram: its index, or "session:index". */
+export function rowKey(row: LadderRow): string {
+  return row.session === undefined ? String(row.index) : `${row.session}:${row.index}`;
+}
+
 /** The arrow of the row at position `i` of `rows` (the rows the layout was made from). */
 export function arrowFor(layout: LadderLayout, rows: readonly LadderRow[], i: number): ArrowLayout {
   const o = layout.options;
   const row = rows[i];
   const from = layout.lanes[layout.fromLane[i]];
   const to = layout.lanes[layout.toLane[i]];
-  const top = layout.rowY[i];
+  const top = rowTop(layout, i);
   const fromX = from.x;
   const fullX = to.x;
-  const y1 = layout.sendY[i];
-  const fullY = layout.arriveY[i];
+  const y1 = sendAt(layout, i);
+  const fullY = arriveAt(layout, i);
   const dropped = row.dropped === true;
   const toX = dropped ? (fromX + fullX) / 2 : fullX;
   const y2 = dropped ? (y1 + fullY) / 2 : fullY;
@@ -889,7 +1124,7 @@ export function arrowFor(layout: LadderLayout, rows: readonly LadderRow[], i: nu
   const minX = Math.min(from.x, to.x);
   const noteY = midY + 15;
   return {
-    key: row.session === undefined ? String(row.index) : `${session}:${row.index}`,
+    key: rowKey(row),
     index: row.index,
     session,
     pos: i,
@@ -943,8 +1178,9 @@ export function arrowsInRange(
 /** The scroll position that brings row `index` into a viewport of `height` at `top`, or `top` if it is already in view. */
 export function scrollToRow(layout: LadderLayout, index: number, top: number, height: number): number {
   if (index < 0 || index >= layout.rowCount) return top;
-  const y = Math.min(layout.rowY[index], layout.sendY[index] - layout.options.labelSpace);
-  const bottom = Math.max(layout.rowY[index] + layout.pitch, layout.arriveY[index] + 8);
+  const rt = rowTop(layout, index);
+  const y = Math.min(rt, sendAt(layout, index) - layout.options.labelSpace);
+  const bottom = Math.max(rt + layout.pitch, arriveAt(layout, index) + 8);
   if (y < top) return Math.max(0, y - layout.options.padding);
   if (bottom > top + height) return Math.max(0, bottom - height + layout.options.padding);
   return top;
@@ -953,7 +1189,7 @@ export function scrollToRow(layout: LadderLayout, index: number, top: number, he
 /** Content y at which row `index` starts (its label top), for keeping a row at the same place across relayouts. */
 export function rowAnchorY(layout: LadderLayout, index: number): number {
   if (index < 0 || index >= layout.rowCount) return 0;
-  return layout.rowY[index];
+  return rowTop(layout, index);
 }
 
 /** The first row at or after `from` (or before, with `step` −1) whose kind is one of `kinds`, or −1. */

@@ -11,7 +11,7 @@
  * which the snapshot tests rely on.
  */
 import type { LadderLayout, LadderRow, SegmentKind, StateGroup } from './layout';
-import { arrowsInRange, bandsInView, changesInView, stateGroup } from './layout';
+import { arriveAt, arrowsInRange, bandsInView, changesInView, rowTop, sendAt, stateGroup } from './layout';
 
 export type LadderTheme = 'light' | 'dark';
 
@@ -114,8 +114,9 @@ export function rowsExtent(
   let top = Infinity;
   let bottom = -Infinity;
   for (let i = start; i < end; i++) {
-    top = Math.min(top, layout.rowY[i], layout.sendY[i] - o.labelSpace);
-    bottom = Math.max(bottom, layout.rowY[i] + layout.pitch, layout.arriveY[i] + 30);
+    const rt = rowTop(layout, i);
+    top = Math.min(top, rt, sendAt(layout, i) - o.labelSpace);
+    bottom = Math.max(bottom, rt + layout.pitch, arriveAt(layout, i) + 30);
   }
   return { top: Math.max(0, top - 6), bottom: Math.min(layout.height, bottom) };
 }

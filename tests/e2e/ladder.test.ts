@@ -4,13 +4,14 @@
  * tooltip, switching time mode keeps the selection, relative/absolute
  * numbers, keyboard next/previous, jump to the next FIN and RST, filter by
  * kind, the accessible table view, zoom, export (an SVG download), the hex
- * highlight of a selected field, and a SYN scan drawn on one many-host
- * diagram whose lifelines reorder by dragging.
+ * highlight of a selected field, the details pane's analysis tags and
+ * explanation, and a SYN scan drawn on one many-host diagram whose lifelines
+ * reorder by dragging.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Page, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFrame, PcapWriter } from '../../src-main/wire';
 import { TCP_FLAG as F } from '../../src-shared/tcp';
@@ -52,6 +53,44 @@ function writeScan(path: string): void {
   w.close();
 }
 
+/** A connection whose one data segment is sent twice (the second copy is a retransmission), then closed. */
+function writeRetransmission(path: string): void {
+  const w = PcapWriter.toFile(path, { linkType: 1 });
+  let t = 1_700_000_000;
+  const a = '10.0.0.1';
+  const b = '10.0.0.2';
+  const isa = 5000;
+  const isb = 9000;
+  const emit = (fromA: boolean, flags: number, seq: number, ack: number, len = 0, gap = 0.001): void => {
+    t += gap;
+    w.writePacket({
+      time: t,
+      data: buildFrame({
+        src: fromA ? a : b,
+        dst: fromA ? b : a,
+        srcPort: fromA ? 40000 : 80,
+        dstPort: fromA ? 80 : 40000,
+        seq,
+        ack,
+        flags,
+        window: 64240,
+        options: flags & F.SYN ? [{ kind: 'mss', value: 1460 }] : [],
+        payload: len ? new Uint8Array(len) : undefined,
+      }),
+    });
+  };
+  emit(true, F.SYN, isa, 0);
+  emit(false, F.SYN | F.ACK, isb, isa + 1);
+  emit(true, F.ACK, isa + 1, isb + 1);
+  emit(true, F.PSH | F.ACK, isa + 1, isb + 1, 10);
+  emit(true, F.PSH | F.ACK, isa + 1, isb + 1, 10, 0.3);
+  emit(false, F.ACK, isb + 1, isa + 11);
+  emit(true, F.FIN | F.ACK, isa + 11, isb + 1);
+  emit(false, F.FIN | F.ACK, isb + 1, isa + 12);
+  emit(true, F.ACK, isa + 12, isb + 2);
+  w.close();
+}
+
 describe.skipIf(missing !== null)('ladder in Chromium', () => {
   let app: WebApp;
   let browser: Browser;
@@ -73,10 +112,11 @@ describe.skipIf(missing !== null)('ladder in Chromium', () => {
   const arrows = () => page.locator('[data-testid=ladder-arrow]');
   const attr = (name: string) => ladder().getAttribute(name);
 
-  async function open(path: string): Promise<string[]> {
+  async function open(path: string, before?: (p: Page) => Promise<void>): Promise<string[]> {
     page = await browser.newPage({ viewport: { width: 1400, height: 900 }, acceptDownloads: true });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
+    await before?.(page);
     await page.goto(app.url);
     await page.setInputFiles('[data-testid=open-file-input]', path);
     const rows = page.locator('[data-testid=session-row]');
@@ -245,6 +285,45 @@ describe.skipIf(missing !== null)('ladder in Chromium', () => {
     await expect.poll(() => marked.count()).toBeGreaterThan(0);
     const hex = (await marked.first().textContent())!.replace(/\s+/g, '');
     expect(hex).toMatch(/^[0-9a-f]{8}$/);
+  });
+
+  it('shows the analysis tags and the explanation of the selected segment in the details pane', async () => {
+    const path = join(dir, 'retransmission.pcap');
+    writeRetransmission(path);
+    // Rows from a file carry no explanation (simulations do): give the first row one on its way to the page.
+    const explain = {
+      rule: 'open',
+      rfc: 'RFC 9293 §3.5',
+      text: 'The client opens the connection: a SYN with its ISN.',
+    };
+    const addExplain = async (p: Page): Promise<void> => {
+      await p.routeWebSocket(/\/ws\?/, (ws: WebSocketRoute) => {
+        const server = ws.connectToServer();
+        server.onMessage((m) => {
+          if (typeof m === 'string' && m.includes('"rows"')) {
+            const msg = JSON.parse(m) as { reply?: { result?: { rows?: Array<Record<string, unknown>> } } };
+            const rows = msg.reply?.result?.rows;
+            if (rows?.[0]) rows[0].explain = explain;
+            ws.send(JSON.stringify(msg));
+          } else ws.send(m);
+        });
+      });
+    };
+    const errors = await open(path, addExplain);
+    await expect.poll(() => arrows().count()).toBe(9);
+    const analysis = page.locator('[data-testid=details-analysis]');
+    const explained = page.locator('[data-testid=details-explain]');
+    // The retransmitted copy: tagged under its arrow and in the details.
+    await arrows().nth(4).click();
+    await expect.poll(() => attr('data-selected')).toBe('4');
+    await expect.poll(() => analysis.textContent()).toContain('retransmission');
+    expect(await explained.count()).toBe(0);
+    // The SYN: nothing unusual, and why it was sent with the RFC section.
+    await arrows().first().click();
+    await expect.poll(() => explained.textContent()).toContain(explain.text);
+    expect(await explained.textContent()).toContain('RFC 9293 §3.5');
+    expect(await analysis.textContent()).toMatch(/No analysis flags/);
+    expect(errors).toEqual([]);
   });
 
   it('draws a SYN scan on one many-host diagram and reorders lifelines by dragging', async () => {

@@ -5,8 +5,12 @@
  * translated by the scroll position, in which only what is in view is drawn —
  * state bands, lifelines, state-change annotations and the rows' arrows —
  * each joined by key (segment, band, change) so elements that stay in view or
- * were appended are kept, not rebuilt. Every coordinate comes from the
- * layout or the pointer; nothing is measured back from the DOM. Colours and
+ * were appended are kept, not rebuilt. A scroll that keeps the layout builds
+ * and writes only the arrows of rows entering the view (reusing the elements
+ * of rows that left it); attributes and text are written only when their
+ * value changed, so unchanged elements are not restyled. Every coordinate
+ * comes from the layout or the pointer; nothing is measured back from the
+ * DOM. Colours and
  * fonts come from CSS classes (`kind-syn`, `band-established`, `selected`, …)
  * so the light and dark themes live in the stylesheet.
  */
@@ -20,9 +24,10 @@ import type {
   StateChange,
 } from '../../../src-shared/ladder/layout';
 import {
-  arrowsInRange,
+  arrowFor,
   bandsInView,
   changesInView,
+  rowKey,
   rowsInView,
   stateGroup,
 } from '../../../src-shared/ladder/layout';
@@ -54,22 +59,60 @@ export interface LadderDrawing {
   destroy(): void;
 }
 
-type ArrowSel = Selection<SVGGElement, ArrowLayout, SVGGElement, unknown>;
+type ArrowSel = Selection<SVGGElement, unknown, null, undefined>;
 
-function buildArrow(g: ArrowSel): void {
+/** An arrow's child elements, and the last value written to each attribute (by slot), so unchanged ones are skipped. */
+interface ArrowParts {
+  g: SVGGElement;
+  hit: SVGRectElement;
+  hitline: SVGPathElement;
+  shaft: SVGPathElement;
+  head: SVGPathElement;
+  cross: SVGPathElement;
+  label: SVGTextElement;
+  flags: SVGTSpanElement;
+  nums: SVGTSpanElement;
+  note: SVGTextElement;
+  tags: SVGTextElement;
+  time: SVGTextElement;
+  frame: SVGTextElement;
+  vals: Array<string | null | undefined>;
+}
+
+const parts = new WeakMap<SVGGElement, ArrowParts>();
+
+function buildArrow(g: ArrowSel): ArrowParts {
   g.attr('data-testid', 'ladder-arrow').attr('role', 'listitem');
-  g.append('rect').attr('class', 'hit');
-  g.append('path').attr('class', 'hitline');
-  g.append('path').attr('class', 'shaft');
-  g.append('path').attr('class', 'head');
-  g.append('path').attr('class', 'cross');
+  const hit = g.append('rect').attr('class', 'hit');
+  const hitline = g.append('path').attr('class', 'hitline');
+  const shaft = g.append('path').attr('class', 'shaft');
+  const head = g.append('path').attr('class', 'head');
+  const cross = g.append('path').attr('class', 'cross');
   const label = g.append('text').attr('class', 'label').attr('text-anchor', 'middle');
-  label.append('tspan').attr('class', 'flags');
-  label.append('tspan').attr('class', 'nums').attr('dx', '0.6em');
-  g.append('text').attr('class', 'note').attr('text-anchor', 'middle');
-  g.append('text').attr('class', 'tags').attr('text-anchor', 'middle');
-  g.append('text').attr('class', 'time').attr('x', 8);
-  g.append('text').attr('class', 'frame').attr('x', 8);
+  const flags = label.append('tspan').attr('class', 'flags');
+  const nums = label.append('tspan').attr('class', 'nums').attr('dx', '0.6em');
+  const note = g.append('text').attr('class', 'note').attr('text-anchor', 'middle');
+  const tags = g.append('text').attr('class', 'tags').attr('text-anchor', 'middle');
+  const time = g.append('text').attr('class', 'time').attr('x', 8);
+  const frame = g.append('text').attr('class', 'frame').attr('x', 8);
+  const p: ArrowParts = {
+    g: g.node()!,
+    hit: hit.node()!,
+    hitline: hitline.node()!,
+    shaft: shaft.node()!,
+    head: head.node()!,
+    cross: cross.node()!,
+    label: label.node()!,
+    flags: flags.node()!,
+    nums: nums.node()!,
+    note: note.node()!,
+    tags: tags.node()!,
+    time: time.node()!,
+    frame: frame.node()!,
+    vals: [],
+  };
+  parts.set(p.g, p);
+  return p;
 }
 
 const LEVELS = { info: 0, warn: 1, bad: 2 } as const;
@@ -80,56 +123,80 @@ function tagLevel(d: ArrowLayout): string {
   return best;
 }
 
-function updateArrow(g: ArrowSel, selectedPos: number | null): void {
-  g.attr(
-    'class',
-    (d) =>
-      `arrow kind-${d.kind} dir-${d.dir}${d.pos === selectedPos ? ' selected' : ''}` +
-      `${d.dashed ? ' dashed' : ''}${d.dropped ? ' dropped' : ''}${d.injected ? ' injected' : ''}`,
-  )
-    .attr('data-index', (d) => d.index)
-    .attr('data-pos', (d) => d.pos)
-    .attr('data-frame', (d) => d.frame)
-    .attr('data-kind', (d) => d.kind)
-    .attr('aria-label', (d) => d.title)
-    .attr('aria-selected', (d) => (d.pos === selectedPos ? 'true' : 'false'));
-  g.select('rect.hit')
-    .attr('x', (d) => d.hit.x)
-    .attr('y', (d) => d.hit.y)
-    .attr('width', (d) => d.hit.width)
-    .attr('height', (d) => d.hit.height);
-  g.select('path.hitline').attr('d', (d) => d.shaft);
-  g.select('path.shaft').attr('d', (d) => d.shaft);
-  g.select('path.head').attr('d', (d) => d.head || null);
-  g.select('path.cross').attr('d', (d) => d.cross || null);
-  g.select('text.label')
-    .attr('x', (d) => d.labelX)
-    .attr('y', (d) => d.labelY)
-    .attr('transform', (d) => (d.angle ? `rotate(${d.angle} ${d.labelX} ${d.labelY})` : null))
-    .attr('display', (d) => (d.showLabels ? null : 'none'));
-  g.select('tspan.flags').text((d) => d.flagsText);
-  g.select('tspan.nums').text((d) => d.numbersText);
-  g.select('text.note')
-    .attr('x', (d) => d.labelX)
-    .attr('y', (d) => d.noteY)
-    .attr('transform', (d) => (d.angle ? `rotate(${d.angle} ${d.labelX} ${d.noteY})` : null))
-    .attr('display', (d) => (d.showLabels && d.noteText ? null : 'none'))
-    .text((d) => d.noteText);
-  g.select('text.tags')
-    .attr('x', (d) => d.labelX)
-    .attr('y', (d) => d.tagsY)
-    .attr('transform', (d) => (d.angle ? `rotate(${d.angle} ${d.labelX} ${d.tagsY})` : null))
-    .attr('class', (d) => `tags tag-${tagLevel(d)}`)
-    .attr('display', (d) => (d.showLabels && d.tags.length ? null : 'none'))
-    .text((d) => d.tags.map((t) => t.text).join(' · '));
-  g.select('text.time')
-    .attr('y', (d) => d.timeY)
-    .attr('display', (d) => (d.showLabels ? null : 'none'))
-    .text((d) => d.timeText);
-  g.select('text.frame')
-    .attr('y', (d) => d.timeY + 13)
-    .attr('display', (d) => (d.showLabels ? null : 'none'))
-    .text((d) => d.frameText);
+function arrowClass(d: ArrowLayout, selectedPos: number | null): string {
+  return (
+    `arrow kind-${d.kind} dir-${d.dir}${d.pos === selectedPos ? ' selected' : ''}` +
+    `${d.dashed ? ' dashed' : ''}${d.dropped ? ' dropped' : ''}${d.injected ? ' injected' : ''}`
+  );
+}
+
+/** Writes attribute `name` of `el` unless slot `slot` already holds that value (null removes it). */
+function put(p: ArrowParts, slot: number, el: Element, name: string, v: string | number | null): void {
+  const s = v === null ? null : String(v);
+  if (p.vals[slot] === s) return;
+  p.vals[slot] = s;
+  if (s === null) el.removeAttribute(name);
+  else el.setAttribute(name, s);
+}
+
+function putText(p: ArrowParts, slot: number, el: Element, v: string): void {
+  if (p.vals[slot] === v) return;
+  p.vals[slot] = v;
+  el.textContent = v;
+}
+
+function rotate(d: ArrowLayout, y: number): string | null {
+  return d.angle ? `rotate(${d.angle} ${d.labelX} ${y})` : null;
+}
+
+/** Binds an arrow to its element and writes what changed. Hidden labels keep their old text until shown. */
+function updateArrow(p: ArrowParts, d: ArrowLayout, selectedPos: number | null): void {
+  (p.g as SVGGElement & { __data__?: ArrowLayout }).__data__ = d;
+  const sel = d.pos === selectedPos;
+  put(p, 0, p.g, 'class', arrowClass(d, selectedPos));
+  put(p, 1, p.g, 'data-index', d.index);
+  put(p, 2, p.g, 'data-pos', d.pos);
+  put(p, 3, p.g, 'data-frame', d.frame);
+  put(p, 4, p.g, 'data-kind', d.kind);
+  put(p, 5, p.g, 'aria-label', d.title);
+  put(p, 6, p.g, 'aria-selected', sel ? 'true' : 'false');
+  put(p, 7, p.hit, 'x', d.hit.x);
+  put(p, 8, p.hit, 'y', d.hit.y);
+  put(p, 9, p.hit, 'width', d.hit.width);
+  put(p, 10, p.hit, 'height', d.hit.height);
+  put(p, 11, p.hitline, 'd', d.shaft);
+  put(p, 12, p.shaft, 'd', d.shaft);
+  put(p, 13, p.head, 'd', d.head || null);
+  put(p, 14, p.cross, 'd', d.cross || null);
+  const show = d.showLabels;
+  put(p, 15, p.label, 'display', show ? null : 'none');
+  put(p, 16, p.note, 'display', show && d.noteText ? null : 'none');
+  put(p, 17, p.tags, 'display', show && d.tags.length ? null : 'none');
+  put(p, 18, p.time, 'display', show ? null : 'none');
+  put(p, 19, p.frame, 'display', show ? null : 'none');
+  if (!show) return;
+  put(p, 20, p.label, 'x', d.labelX);
+  put(p, 21, p.label, 'y', d.labelY);
+  put(p, 22, p.label, 'transform', rotate(d, d.labelY));
+  putText(p, 23, p.flags, d.flagsText);
+  putText(p, 24, p.nums, d.numbersText);
+  if (d.noteText) {
+    put(p, 25, p.note, 'x', d.labelX);
+    put(p, 26, p.note, 'y', d.noteY);
+    put(p, 27, p.note, 'transform', rotate(d, d.noteY));
+    putText(p, 28, p.note, d.noteText);
+  }
+  if (d.tags.length) {
+    put(p, 29, p.tags, 'x', d.labelX);
+    put(p, 30, p.tags, 'y', d.tagsY);
+    put(p, 31, p.tags, 'transform', rotate(d, d.tagsY));
+    put(p, 32, p.tags, 'class', `tags tag-${tagLevel(d)}`);
+    putText(p, 33, p.tags, d.tags.map((t) => t.text).join(' · '));
+  }
+  put(p, 34, p.time, 'y', d.timeY);
+  putText(p, 35, p.time, d.timeText);
+  put(p, 36, p.frame, 'y', d.timeY + 13);
+  putText(p, 37, p.frame, d.frameText);
 }
 
 const bandKey = (b: StateBand): string => `${b.session}:${b.side}:${b.y1}`;
@@ -199,6 +266,8 @@ export function createLadderDrawing(svgEl: SVGSVGElement, events: LadderDrawingE
     end: number;
     selected: number | null;
   } = { layout: null, rows: null, start: -1, end: -1, selected: null };
+  /** The arrows on screen by row key, for rows `[last.start, last.end)`. */
+  let shown = new Map<string, ArrowParts>();
 
   function drawHeader(layout: LadderLayout): void {
     lanesNow = layout.lanes;
@@ -298,41 +367,68 @@ export function createLadderDrawing(svgEl: SVGSVGElement, events: LadderDrawingE
       .attr('text-anchor', (d) => (d.lane === 0 && layout.lanes.length > 1 ? 'end' : 'start'))
       .text((d) => d.state);
 
-    const { start, end } = rowsInView(layout, top, rowsHeight, 6);
-    if (
-      last.layout === layout &&
-      last.rows === rows &&
-      last.start === start &&
-      last.end === end &&
-      last.selected === selectedPos
-    ) {
-      return;
-    }
+    drawRows(layout, rows, rowsInView(layout, top, rowsHeight, 6), selectedPos);
+  }
+
+  /**
+   * The arrows of rows `[start, end)`, joined by row key. Same layout and rows
+   * (a scroll): rows that stay keep their element untouched, rows entering
+   * take the elements of rows that left (or new ones), and only those are
+   * built and written, plus the selection's class. Another layout (zoom,
+   * numbering, appended rows, mode): rows that stay keep their element and
+   * every arrow is rewritten (only the attributes that changed reach the DOM).
+   */
+  function drawRows(
+    layout: LadderLayout,
+    rows: readonly LadderRow[],
+    range: { start: number; end: number },
+    selectedPos: number | null,
+  ): void {
+    const { start } = range;
+    const end = Math.min(range.end, rows.length);
+    const full = last.layout !== layout || last.rows !== rows;
+    if (!full && last.start === start && last.end === end && last.selected === selectedPos) return;
+    const prevSelected = last.selected;
     last = { layout, rows, start, end, selected: selectedPos };
-    // Keyed join; rows that leave the view lend their elements to rows that enter it (scrolling
-    // then costs attribute updates, not new nodes), and rows that stay keep theirs.
-    const joined = rowsG
-      .selectAll<SVGGElement, ArrowLayout>('g.arrow')
-      .data(arrowsInRange(layout, rows, start, end), (d) => d.key);
-    const spare = joined.exit<ArrowLayout>().nodes() as SVGGElement[];
-    const entering = joined.enter().data();
-    let k = 0;
-    for (; k < entering.length && k < spare.length; k++) select(spare[k]).datum(entering[k]);
-    for (; k < spare.length; k++) spare[k].remove();
-    const fresh = entering.slice(Math.min(entering.length, spare.length));
-    if (fresh.length) {
-      const g = rowsG
-        .selectAll<SVGGElement, ArrowLayout>('g.fresh')
-        .data(fresh)
-        .enter()
-        .append('g')
-        .attr('class', 'arrow');
-      buildArrow(g);
+    const order: Array<ArrowParts | null> = [];
+    for (let i = start; i < end; i++) {
+      const k = rowKey(rows[i]);
+      const p = shown.get(k);
+      if (p) {
+        shown.delete(k);
+        order.push(p);
+        const d = (p.g as SVGGElement & { __data__?: ArrowLayout }).__data__;
+        if (full || !d || d.pos !== i) updateArrow(p, arrowFor(layout, rows, i), selectedPos);
+        else if (d.pos === selectedPos || d.pos === prevSelected) updateArrow(p, d, selectedPos);
+      } else order.push(null);
     }
-    rowsG
-      .selectAll<SVGGElement, ArrowLayout>('g.arrow')
-      .sort((a, b) => a.pos - b.pos)
-      .call((g) => updateArrow(g, selectedPos));
+    // Rows that left the view lend their elements to rows entering it; the rest are removed.
+    // Spare elements are taken in document order, so a view that changed all its rows moves none.
+    const spare = [...shown.values()];
+    let si = 0;
+    for (let j = 0; j < order.length; j++) {
+      if (order[j] !== null) continue;
+      const i = start + j;
+      const p = si < spare.length ? spare[si++] : buildArrow(rowsG.append('g'));
+      updateArrow(p, arrowFor(layout, rows, i), selectedPos);
+      order[j] = p;
+    }
+    for (; si < spare.length; si++) {
+      parts.delete(spare[si].g);
+      spare[si].g.remove();
+    }
+    // Document order (and `shown`'s) follows row order, the list's reading order; only misplaced elements move.
+    const next = new Map<string, ArrowParts>();
+    const parent = rowsG.node()!;
+    let prev: Element | null = null;
+    for (let j = 0; j < order.length; j++) {
+      const p = order[j]!;
+      next.set(rowKey(rows[start + j]), p);
+      const want: Element | null = prev ? prev.nextElementSibling : parent.firstElementChild;
+      if (want !== p.g) parent.insertBefore(p.g, want);
+      prev = p.g;
+    }
+    shown = next;
   }
 
   function destroy(): void {

@@ -4,10 +4,13 @@
  * geometry and labels for a textbook handshake and teardown, a reset and a
  * refused connection (snapshots), state bands and change annotations, lost
  * and injected segments, N lanes for a SYN scan, the rows in view of a long
- * session, and that appending rows leaves earlier rows where they were.
+ * session, that appending rows leaves earlier rows where they were, and that
+ * a zoom step (which only re-scales) and appends page by page (which lay out
+ * only the new rows) give the same drawing as laying out everything again.
  */
 import { describe, expect, it } from 'vitest';
 import {
+  adjustLadder,
   arrowFor,
   arrowsInRange,
   captureTiming,
@@ -17,13 +20,18 @@ import {
   groupDigits,
   laneRoles,
   layoutLadder,
+  rowTop,
   rowsInView,
   scrollToRow,
   segmentKind,
   segmentLabel,
+  type LadderLayout,
+  type LadderParticipants,
+  type LadderRow,
   type SegmentKind,
 } from '../../../src-shared/ladder/layout';
 import { flagBits } from '../../../src-shared/tcp';
+import type { SegmentRow } from '../../../src-shared/session';
 import {
   ENDPOINTS,
   HANDSHAKE_AND_TEARDOWN,
@@ -34,6 +42,38 @@ import {
   simulated,
   synScan,
 } from './fixtures';
+
+/** Everything a drawing reads from a layout, for comparing two layouts of the same rows. */
+function drawn(l: LadderLayout, rows: readonly LadderRow[]) {
+  return {
+    height: l.height,
+    pitch: l.pitch,
+    lanes: l.lanes,
+    rowY: Array.from(l.rowY),
+    sendY: Array.from(l.sendY),
+    arriveY: Array.from(l.arriveY),
+    bands: l.bands,
+    changes: l.changes,
+    arrows: arrowsInRange(l, rows, 0, rows.length),
+  };
+}
+
+/** Copies of the simulated session one after another: arrivals reach past the next rows and past page ends. */
+function repeatedSimulation(times: number): SegmentRow[] {
+  const out: SegmentRow[] = [];
+  for (let k = 0; k < times; k++) {
+    for (const r of simulated()) {
+      out.push({
+        ...r,
+        index: out.length,
+        frame: out.length + 1,
+        time: r.time + 2 * k,
+        arrive: r.arrive! + 2 * k,
+      });
+    }
+  }
+  return out;
+}
 
 describe('ladder layout', () => {
   it('places two lifelines with address:port and role', () => {
@@ -282,6 +322,50 @@ describe('ladder layout', () => {
     const t2 = extendLadder(t1, ENDPOINTS, sim);
     expect(t2.timing).toBe(t1.timing);
     expect(Array.from(t2.rowY.subarray(0, 4))).toEqual(Array.from(t1.rowY));
+  });
+
+  it('zooms by re-scaling the laid-out rows, drawing what a layout at that zoom draws', () => {
+    const cases: Array<[string, LadderParticipants, LadderRow[]]> = [
+      ['handshake', ENDPOINTS, HANDSHAKE_AND_TEARDOWN],
+      ['reset', ENDPOINTS, RESET],
+      ['simulated', ENDPOINTS, repeatedSimulation(4)],
+      ['scan', synScan().lanes, synScan().rows],
+    ];
+    for (const [, p, rows] of cases) {
+      for (const mode of ['compact', 'time-true'] as const) {
+        const at1 = layoutLadder(p, rows, { mode });
+        for (const zoom of [0.05, 0.5, 1.25, 3, 8]) {
+          const zoomed = adjustLadder(at1, { zoom });
+          expect(zoomed.base).toBe(at1.base);
+          expect(drawn(zoomed, rows)).toEqual(drawn(layoutLadder(p, rows, { mode, zoom }), rows));
+        }
+        expect(adjustLadder(at1, { zoom: 1 })).toBe(at1);
+        const absolute = adjustLadder(at1, { numbers: 'absolute' });
+        expect(arrowFor(absolute, rows, 1).numbersText).toBe(
+          arrowFor(layoutLadder(p, rows, { mode, numbers: 'absolute' }), rows, 1).numbersText,
+        );
+      }
+    }
+    // Compact rows need no per-row positions: row i is at padding + i × pitch at any zoom.
+    const long = adjustLadder(layoutLadder(ENDPOINTS, longSession(100_000)), { zoom: 0.3 });
+    expect(long.base.unitTop).toBeNull();
+    expect(rowTop(long, 99_999)).toBeCloseTo(14 + 99_999 * 54 * 0.3, 6);
+  });
+
+  it('lays out appended pages only, drawing what a layout of all rows draws', () => {
+    for (const mode of ['compact', 'time-true'] as const) {
+      const rows = repeatedSimulation(6);
+      for (const page of [1, 3, 7]) {
+        let l = layoutLadder(ENDPOINTS, rows.slice(0, page), { mode, zoom: 1.25 });
+        const base = l.base;
+        for (let n = page; n < rows.length; n += page) {
+          l = extendLadder(l, ENDPOINTS, rows.slice(0, n + page));
+        }
+        // The first pages of a time-true layout may still move the first row (room above it): then it starts again.
+        if (mode === 'compact' || page >= 3) expect(l.base).toBe(base);
+        expect(drawn(l, rows)).toEqual(drawn(layoutLadder(ENDPOINTS, rows, { mode, zoom: 1.25 }), rows));
+      }
+    }
   });
 
   it('scrolls just enough to show a row', () => {
