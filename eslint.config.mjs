@@ -5,7 +5,7 @@ import pluginVue from 'eslint-plugin-vue';
 import vueParser from 'vue-eslint-parser';
 
 export default tseslint.config(
-  { ignores: ['out/**', 'node_modules/**', 'test-results/**', 'dist/**'] },
+  { ignores: ['out/**', 'node_modules/**', 'test-results/**', 'dist/**', 'vendor/**'] },
   ...tseslint.configs.recommended,
   ...pluginVue.configs['flat/recommended'],
   {

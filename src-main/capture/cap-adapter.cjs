@@ -1,18 +1,42 @@
 'use strict';
 /**
- * The one place in TCP Lab that touches libpcap, through the `cap` addon
- * (0.2.1): the device list with addresses, opening a device with a BPF filter,
- * a per-packet callback that COPIES the frame synchronously (cap reuses one
- * buffer for every packet, so the bytes are only valid during the callback),
- * and `send()` (a synchronous pcap_sendpacket). libpcap's failures come back
- * as Errors whose message is libpcap's own words plus what to do about them,
- * with a `code` ('bad-filter', 'no-such-interface', 'permission', 'unavailable',
- * 'open-failed', 'send-failed'). cap gives no per-packet timestamp, no wire
- * length beyond what it copied and no drop counters (pcap_stats): frames are
- * stamped here on arrival and the snap length is applied here. Plain CommonJS
- * so the capture helper can run it directly under Node or ELECTRON_RUN_AS_NODE;
- * swap the addon by rewriting this file alone.
+ * The one place in TCP Lab that touches libpcap, through the `cap` addon — our
+ * patched copy in vendor/cap (0.2.1-tcplab.1, see vendor/cap/PATCHES.md), with
+ * plain cap 0.2.1 still accepted: the device list with addresses, opening a
+ * device with a BPF filter, a per-packet callback that COPIES the frame
+ * synchronously (cap reuses one buffer for every packet, so the bytes are only
+ * valid during the callback), and `send()` (a synchronous pcap_sendpacket).
+ * libpcap's failures come back as Errors whose message is libpcap's own words
+ * plus what to do about them, with a `code` ('bad-filter', 'no-such-interface',
+ * 'permission', 'unavailable', 'open-failed', 'send-failed').
+ *
+ * With the patched cap, libpcap keeps only `snaplen` bytes per frame and, with
+ * `immediate: false`, runs without immediate mode and with a short read timeout
+ * (on Linux: TPACKET_V3 blocks that pack frames by their captured length,
+ * handed over when a block fills or after READ_TIMEOUT_MS) — what a live
+ * capture for the ladder asks for (256 bytes, blocks: see live-capture.ts) —
+ * and it reports each frame's wire length, libpcap's timestamp and its drop
+ * counters (`stats()`). The defaults are cap 0.2.1's behaviour, which a
+ * virtual host on a real interface needs: whole frames (65535 bytes) handed
+ * over one by one at once. Plain cap 0.2.1 always works that way (on Linux
+ * TPACKET_V2, one 128 KiB slot per frame on `lo`: a 64 MiB ring holds ~500
+ * frames) and gives no wire length, time or drops: then frames are cut to
+ * `snaplen` here and stamped on arrival.
+ * Plain CommonJS so the capture helper can run it directly under Node or
+ * ELECTRON_RUN_AS_NODE; swap the addon by rewriting this file alone.
  */
+
+/** Bytes kept per frame unless the caller says otherwise (cap 0.2.1's fixed value). */
+const DEFAULT_SNAPLEN = 65535;
+/** The most a caller may ask for (libpcap's own maximum; `lo` frames reach 65,550 bytes). */
+const FULL_SNAPLEN = 262144;
+const MIN_SNAPLEN = 64;
+/** Plain cap 0.2.1 copies at most this many bytes into our buffer. */
+const PLAIN_CAP_SNAPLEN = 65535;
+/** libpcap's kernel buffer unless the caller asks otherwise. */
+const DEFAULT_BUFFER_BYTES = 32 * 1024 * 1024;
+/** How long a partly filled TPACKET_V3 block may wait before libpcap hands it over. */
+const READ_TIMEOUT_MS = 10;
 
 /** cap's link-type names → LINKTYPE_ numbers of the tcpdump.org registry. */
 const LINKTYPE_BY_NAME = {
@@ -41,6 +65,11 @@ class CaptureError extends Error {
 let capModule = null;
 /** Cap objects whose open failed: never closed, never collected (see openDevice). */
 const retained = [];
+
+/** Whether the loaded cap is our patched one (open() options, wire length and time, stats()). */
+function isPatchedCap(mod) {
+  return typeof mod.Cap.prototype.stats === 'function';
+}
 
 /** Loads the addon once; a missing or mis-built addon becomes a sentence. */
 function loadCap() {
@@ -152,47 +181,77 @@ function noSuchInterface(iface) {
   );
 }
 
-/** Seconds since the epoch with microsecond resolution, for stamping frames on arrival. */
+/** Seconds since the epoch with microsecond resolution, for stamping frames on arrival (plain cap). */
 function nowSeconds() {
   return (performance.timeOrigin + performance.now()) / 1000;
+}
+
+/** The snap length to use for `requested` (undefined: DEFAULT_SNAPLEN), within what the addon can do. */
+function effectiveSnaplen(requested, patched) {
+  const max = patched ? FULL_SNAPLEN : PLAIN_CAP_SNAPLEN;
+  const n = Math.floor(Number(requested) || DEFAULT_SNAPLEN);
+  return Math.max(MIN_SNAPLEN, Math.min(max, n));
 }
 
 /**
  * Opens `iface` with `filter` and calls `onFrame(buffer, caplen, origlen, time)`
  * for every packet; the callback must copy `buffer[0..caplen)` before it
- * returns. Returns { linkType, linkTypeName, send(frame), close() }.
+ * returns. Options: `snaplen` (bytes kept per frame, 64 … 262144, default
+ * 65535), `bufferSize` (libpcap's buffer, default 32 MiB), `immediate` (hand
+ * over every frame at once, the default; false: in blocks, at most
+ * READ_TIMEOUT_MS late). Returns { linkType, linkTypeName, snaplen,
+ * send(frame), stats(), close() }.
  */
 function openDevice(opts, onFrame) {
   const iface = String(opts.iface || '');
   const filter = opts.filter ? String(opts.filter) : '';
-  const snaplen = Math.max(64, Math.min(65535, opts.snaplen || 65535));
-  const bufferSize = opts.bufferSize || 32 * 1024 * 1024;
+  const bufferSize = opts.bufferSize || DEFAULT_BUFFER_BYTES;
   if (!iface) throw new CaptureError('no-such-interface', 'No interface given: choose one from the list.');
-  const { Cap } = loadCap();
+  const mod = loadCap();
+  const { Cap } = mod;
+  const patched = isPatchedCap(mod);
+  const snaplen = effectiveSnaplen(opts.snaplen, patched);
   if (!interfaceExists(iface)) throw noSuchInterface(iface);
   const cap = new Cap();
-  const buffer = Buffer.alloc(65535);
+  // cap copies each frame into this buffer: with the patched cap libpcap never hands over more than snaplen.
+  const buffer = Buffer.alloc(patched ? snaplen : PLAIN_CAP_SNAPLEN);
   let linkTypeName;
   try {
-    linkTypeName = cap.open(iface, filter, bufferSize, buffer);
+    linkTypeName = patched
+      ? cap.open(iface, filter, bufferSize, buffer, {
+          snaplen,
+          immediate: opts.immediate !== false,
+          timeout: READ_TIMEOUT_MS,
+        })
+      : cap.open(iface, filter, bufferSize, buffer);
   } catch (e) {
-    // cap 0.2.1 segfaults when a handle whose open failed is closed, and its
-    // destructor closes it at garbage collection: keep it referenced and tell
-    // the caller this process must be replaced (the helper exits and restarts).
-    retained.push(cap);
     const err = translateOpenError(e, iface, filter);
-    err.processPoisoned = true;
+    if (!patched) {
+      // cap 0.2.1 segfaults when a handle whose open failed is closed, and its
+      // destructor closes it at garbage collection: keep it referenced and tell
+      // the caller this process must be replaced (the helper exits and restarts).
+      // The patched cap releases a failed handle at once.
+      retained.push(cap);
+      err.processPoisoned = true;
+    }
     throw err;
   }
-  cap.on('packet', (nbytes, truncated) => {
-    const caplen = nbytes > snaplen ? snaplen : nbytes;
-    // cap copies at most 65535 bytes; a truncated frame's real length is unknown, so report what we have.
-    onFrame(buffer, caplen, truncated ? Math.max(nbytes, 65536) : nbytes, nowSeconds());
-  });
+  if (patched) {
+    cap.on('packet', (nbytes, _truncated, wireLength, time) => {
+      onFrame(buffer, nbytes, wireLength, time);
+    });
+  } else {
+    cap.on('packet', (nbytes, truncated) => {
+      const caplen = nbytes > snaplen ? snaplen : nbytes;
+      // cap copies at most 65535 bytes; a truncated frame's real length is unknown, so report what we have.
+      onFrame(buffer, caplen, truncated ? Math.max(nbytes, 65536) : nbytes, nowSeconds());
+    });
+  }
   let open = true;
   return {
     linkType: linkTypeNumber(linkTypeName),
     linkTypeName,
+    snaplen,
     send(frame) {
       if (!open) throw new CaptureError('send-failed', `Cannot send on ${iface}: the capture is closed.`);
       try {
@@ -202,6 +261,19 @@ function openDevice(opts, onFrame) {
           'send-failed',
           `Sending a ${frame.length}-byte frame on ${iface} failed: ${e.message}.`,
         );
+      }
+    },
+    /**
+     * libpcap's counters since the open — { received, dropped, ifDropped } — or null where cap
+     * cannot tell (plain cap 0.2.1, or the capture is closed). On Linux `dropped` counts frames the
+     * kernel could not fit in the buffer; on `lo` every frame counts twice (sent and received copy).
+     */
+    stats() {
+      if (!open || !patched) return null;
+      try {
+        return cap.stats();
+      } catch {
+        return null;
       }
     },
     close() {
@@ -219,6 +291,9 @@ function openDevice(opts, onFrame) {
 
 module.exports = {
   CaptureError,
+  DEFAULT_SNAPLEN,
+  FULL_SNAPLEN,
+  effectiveSnaplen,
   interfaceExists,
   linkTypeNumber,
   listDevices,

@@ -3,9 +3,10 @@
  * it as a child process (with this process's Node — or Electron run as Node —
  * or a dedicated, privileged Node binary, optionally behind a wrapper such as
  * pkexec), speaks its length-prefixed stdio protocol, and exposes a small
- * promise/callback API: `listInterfaces()`, `open()`, `onFrames()`, `send()`,
- * `stats()`, `close()`, `dispose()`. Frame batches arrive as views into one
- * received chunk (no copy per frame). Nothing the helper does can crash this
+ * promise/callback API: `listInterfaces()`, `open()`, `onFrames()` (or
+ * `onBatches()`, frames read on demand), `send()`, `stats()`, `close()`,
+ * `dispose()`. Frame batches arrive as views into one received chunk (no copy
+ * per frame). Nothing the helper does can crash this
  * process: a failed request rejects with the helper's sentence, and a helper
  * that exits, or an interface that went away, reaches `onError` listeners as
  * a `CaptureFailure` with a code and a sentence that says what to do.
@@ -63,10 +64,15 @@ export interface OpenOptions {
   iface: string;
   /** BPF filter in pcap-filter(7) syntax; empty captures everything. */
   filter?: string;
-  /** Bytes kept per frame (64 … 65535, default 65535). */
+  /** Bytes kept per frame (64 … 262144, default 65535). */
   snaplen?: number;
   /** libpcap's kernel buffer in bytes (default 32 MiB). */
   bufferSize?: number;
+  /**
+   * Hand every frame over at once (default true). False lets libpcap hand them over in blocks, at
+   * most 10 ms late: far fewer wake-ups and, on Linux, a buffer that holds many more frames.
+   */
+  immediate?: boolean;
 }
 
 export interface OpenResult {
@@ -74,6 +80,8 @@ export interface OpenResult {
   /** LINKTYPE_ number (1 = Ethernet; Linux `lo` is Ethernet with zero MACs). */
   linkType: number;
   linkTypeName: string;
+  /** The snap length in effect (what a pcapng interface block should say). */
+  snaplen: number;
 }
 
 /** One captured frame; `data` is a view into the received chunk, valid as long as you keep it. */
@@ -85,13 +93,58 @@ export interface CapturedFrame {
   data: Uint8Array;
 }
 
+/**
+ * One batch as the helper sent it, read on demand: a batch waiting to be decoded costs its buffer
+ * and an offset table, not an object and a view per frame (hundreds of thousands of those, queued
+ * while the main process is busy, make every garbage collection slower and the backlog longer).
+ */
+export class FrameBatch {
+  readonly length: number;
+  private readonly offsets: Uint32Array;
+
+  constructor(private readonly payload: Buffer) {
+    const count = payload.length >= 4 ? payload.readUInt32BE(0) : 0;
+    const offsets = new Uint32Array(count);
+    let o = 4;
+    let n = 0;
+    while (n < count && o + FRAME_HEADER <= payload.length) {
+      offsets[n++] = o;
+      o += FRAME_HEADER + payload.readUInt32BE(o + 12);
+    }
+    this.offsets = n === count ? offsets : offsets.subarray(0, n);
+    this.length = n;
+  }
+
+  /** Frame `i` (0 ≤ i < length); its `data` is a view into the batch. */
+  frame(i: number): CapturedFrame {
+    const o = this.offsets[i];
+    const p = this.payload;
+    const caplen = p.readUInt32BE(o + 12);
+    return {
+      time: p.readDoubleBE(o),
+      linkType: p.readUInt32BE(o + 8),
+      caplen,
+      origLength: p.readUInt32BE(o + 16),
+      data: p.subarray(o + FRAME_HEADER, o + FRAME_HEADER + caplen),
+    };
+  }
+
+  toArray(): CapturedFrame[] {
+    const frames: CapturedFrame[] = new Array(this.length);
+    for (let i = 0; i < this.length; i++) frames[i] = this.frame(i);
+    return frames;
+  }
+}
+
 export interface HelperStats {
   /** Frames libpcap handed to the helper since the last open. */
   seen: number;
   /** Frames written to this process. */
   delivered: number;
-  /** Frames the helper dropped because this process did not keep up (libpcap's own drops are unknown to cap). */
+  /** Frames the helper dropped because this process did not keep up. */
   dropped: number;
+  /** Frames libpcap's buffer had no room for (pcap_stats; on `lo` each frame counts twice), or null where cap cannot tell. */
+  kernelDropped: number | null;
   /** Frames sent (injected). */
   sent: number;
   open: boolean;
@@ -149,6 +202,7 @@ interface Pending {
 }
 
 type FramesListener = (frames: CapturedFrame[]) => void;
+type BatchListener = (batch: FrameBatch) => void;
 type ErrorListener = (err: CaptureFailure) => void;
 
 export class CaptureHelperClient {
@@ -157,6 +211,7 @@ export class CaptureHelperClient {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly frameListeners = new Set<FramesListener>();
+  private readonly batchListeners = new Set<BatchListener>();
   private readonly errorListeners = new Set<ErrorListener>();
   private readonly logListeners = new Set<(line: string) => void>();
   private inbuf: Buffer = Buffer.alloc(0);
@@ -311,21 +366,17 @@ export class CaptureHelperClient {
   }
 
   private onBatch(p: Buffer): void {
-    const count = p.readUInt32BE(0);
-    const frames: CapturedFrame[] = new Array(count);
-    let o = 4;
-    for (let i = 0; i < count; i++) {
-      const caplen = p.readUInt32BE(o + 12);
-      frames[i] = {
-        time: p.readDoubleBE(o),
-        linkType: p.readUInt32BE(o + 8),
-        caplen,
-        origLength: p.readUInt32BE(o + 16),
-        data: p.subarray(o + FRAME_HEADER, o + FRAME_HEADER + caplen),
-      };
-      o += FRAME_HEADER + caplen;
+    const batch = new FrameBatch(p);
+    this.framesReceived += batch.length;
+    for (const l of this.batchListeners) {
+      try {
+        l(batch);
+      } catch (e) {
+        this.emitError(new CaptureFailure('error', `A frame consumer failed: ${(e as Error).message}`));
+      }
     }
-    this.framesReceived += count;
+    if (this.frameListeners.size === 0) return;
+    const frames = batch.toArray();
     for (const l of this.frameListeners) {
       try {
         l(frames);
@@ -440,8 +491,9 @@ export class CaptureHelperClient {
       op: 'open',
       iface: o.iface,
       filter: o.filter ?? '',
-      snaplen: o.snaplen ?? 65535,
+      snaplen: o.snaplen,
       bufferSize: o.bufferSize,
+      immediate: o.immediate,
     });
     this.openIface = r.iface;
     return r;
@@ -476,6 +528,12 @@ export class CaptureHelperClient {
   onFrames(cb: FramesListener): () => void {
     this.frameListeners.add(cb);
     return () => this.frameListeners.delete(cb);
+  }
+
+  /** Subscribes to frame batches read on demand (cheaper to queue); returns the unsubscribe function. */
+  onBatches(cb: BatchListener): () => void {
+    this.batchListeners.add(cb);
+    return () => this.batchListeners.delete(cb);
   }
 
   /** Subscribes to failures (helper exit, interface gone); returns the unsubscribe function. */

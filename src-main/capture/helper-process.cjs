@@ -7,7 +7,8 @@
  * parses a packet. It speaks length-prefixed messages over stdio: each is
  * [u32 length][u8 type][payload], length counting type + payload, big-endian.
  *   type 1 JSON, both ways: requests { id, op: 'list' | 'open' | 'stats' | 'close',
- *          … }, replies { id, ok, result | error: { code, message } } and events
+ *          … } (open: iface, filter, snaplen, bufferSize, immediate), replies
+ *          { id, ok, result | error: { code, message } } and events
  *          { event: 'error' | 'log' | 'closed', … }.
  *   type 2 frame batch (helper → parent): u32 count, then per frame f64 time
  *          (seconds since the epoch), u32 linkType, u32 caplen, u32 origlen,
@@ -22,9 +23,10 @@
  */
 const adapter = require('./cap-adapter.cjs');
 
-// Drain libpcap's ring ahead of the (unprivileged) app and other busy processes: on loopback each
-// ring slot holds a whole 64 KiB frame, so a few milliseconds without CPU can overflow it. Raising
-// priority needs CAP_SYS_NICE (root has it); without it the helper runs at normal priority.
+// Drain libpcap's ring ahead of the (unprivileged) app and other busy processes, so a burst while
+// the CPUs are busy does not overflow it (with plain cap 0.2.1 each ring slot on loopback holds a
+// whole 64 KiB frame and a few milliseconds without CPU are enough). Raising priority needs
+// CAP_SYS_NICE (root has it); without it the helper runs at normal priority.
 const HELPER_NICE = Number(process.env.TCPLAB_HELPER_NICE ?? -10);
 try {
   if (HELPER_NICE < 0) require('node:os').setPriority(0, Math.max(-20, HELPER_NICE));
@@ -134,7 +136,13 @@ function handleRequest(req) {
       closeCapture();
       counters.seen = counters.delivered = counters.dropped = 0;
       handle = adapter.openDevice(
-        { iface: req.iface, filter: req.filter, snaplen: req.snaplen, bufferSize: req.bufferSize },
+        {
+          iface: req.iface,
+          filter: req.filter,
+          snaplen: req.snaplen,
+          bufferSize: req.bufferSize,
+          immediate: req.immediate !== false,
+        },
         onFrame,
       );
       openIface = String(req.iface);
@@ -150,10 +158,22 @@ function handleRequest(req) {
         }
       }, 1000);
       watch.unref();
-      return { iface: openIface, linkType: handle.linkType, linkTypeName: handle.linkTypeName };
+      return {
+        iface: openIface,
+        linkType: handle.linkType,
+        linkTypeName: handle.linkTypeName,
+        snaplen: handle.snaplen,
+      };
     }
-    case 'stats':
-      return { ...counters, open: handle !== null, iface: openIface };
+    case 'stats': {
+      const kernel = handle ? handle.stats() : null;
+      return {
+        ...counters,
+        kernelDropped: kernel ? kernel.dropped : null,
+        open: handle !== null,
+        iface: openIface,
+      };
+    }
     case 'close':
       closeCapture();
       return { closed: true };

@@ -18,6 +18,7 @@ import type { MalformedSample } from '../../src-shared/contract';
 import {
   CaptureFailure,
   CaptureHelperClient,
+  FrameBatch,
   type CapturedFrame,
   type HelperClientOptions,
   type OpenResult,
@@ -27,6 +28,7 @@ export interface LiveCaptureOptions {
   iface: string;
   /** BPF filter (pcap-filter(7)); empty captures everything. */
   filter?: string;
+  /** Bytes kept per frame (default LIVE_SNAPLEN, headers and the start of the payload; 262144 for whole frames). */
   snaplen?: number;
   bufferSize?: number;
   /** A running helper client to share; otherwise one is started (and disposed on stop). */
@@ -84,6 +86,17 @@ export interface LiveCaptureResult {
 
 type EndReason = 'count' | 'duration' | 'stopped' | 'error';
 
+/** A batch of frames waiting to be decoded. */
+type FrameList = FrameBatch | CapturedFrame[];
+
+/**
+ * Bytes kept per frame unless the caller asks for more: every header a ladder needs (Ethernet or
+ * Linux cooked, VLAN tags, IPv4 with options or IPv6, TCP with options) and the start of the
+ * payload; the wire length still counts the rest. Small frames keep libpcap's buffer, the pipe and
+ * the pcapng file small.
+ */
+export const LIVE_SNAPLEN = 256;
+
 /** Longest stretch of decoding before yielding to the event loop, and frames between clock checks. */
 const SLICE_MS = 4;
 const SLICE_FRAMES = 256;
@@ -120,7 +133,12 @@ export class LiveCapture {
   /** Opens the interface; rejects with a CaptureFailure whose message says what to do. */
   async start(): Promise<OpenResult> {
     if (this.running) throw new CaptureFailure('error', 'This capture is already running.');
-    this.unsubscribe.push(this.client.onFrames((frames) => this.enqueue(frames)));
+    // Batches read on demand where the client offers them (test doubles may offer only arrays).
+    this.unsubscribe.push(
+      typeof this.client.onBatches === 'function'
+        ? this.client.onBatches((batch) => this.enqueue(batch))
+        : this.client.onFrames((frames) => this.enqueue(frames)),
+    );
     this.unsubscribe.push(
       this.client.onError((e) => {
         for (const l of this.errorListeners) l(e);
@@ -132,8 +150,10 @@ export class LiveCapture {
       opened = await this.client.open({
         iface: this.opts.iface,
         filter: this.opts.filter,
-        snaplen: this.opts.snaplen,
+        snaplen: this.opts.snaplen ?? LIVE_SNAPLEN,
         bufferSize: this.opts.bufferSize,
+        // The ladder can wait 10 ms for a block of frames; at high rates that is what keeps up.
+        immediate: false,
       });
     } catch (e) {
       for (const u of this.unsubscribe.splice(0)) u();
@@ -149,7 +169,7 @@ export class LiveCapture {
       this.writer.addInterface({
         linkType: opened.linkType,
         name: opened.iface,
-        snapLength: this.opts.snaplen ?? 65535,
+        snapLength: opened.snaplen ?? this.opts.snaplen ?? LIVE_SNAPLEN,
       });
       this.writer.flush();
       this.flushTimer = setInterval(() => this.writer?.flush(), 1000);
@@ -161,7 +181,7 @@ export class LiveCapture {
   }
 
   /** Batches waiting to be decoded, and where the first one is at. */
-  private readonly queue: CapturedFrame[][] = [];
+  private readonly queue: FrameList[] = [];
   private queueAt = 0;
   private drainScheduled = false;
 
@@ -170,7 +190,7 @@ export class LiveCapture {
    * them, so a burst (a 256 KiB batch holds ~3,000 small frames) never blocks the main process
    * for long; batches are handled strictly in order.
    */
-  private enqueue(frames: CapturedFrame[]): void {
+  private enqueue(frames: FrameList): void {
     if (!this.running) return;
     this.queue.push(frames);
     if (!this.drainScheduled) {
@@ -209,13 +229,13 @@ export class LiveCapture {
     return n;
   }
 
-  private onFrames(frames: CapturedFrame[], from = 0, to = frames.length): void {
+  private onFrames(frames: FrameList, from = 0, to = frames.length): void {
     if (!this.running) return;
     const limit = this.opts.count;
     const maxSamples = this.opts.maxMalformedSamples ?? 20;
     for (let i = from; i < to; i++) {
-      const f = frames[i];
       if (limit !== undefined && this.counters.seen >= limit) break;
+      const f = frames instanceof FrameBatch ? frames.frame(i) : frames[i];
       this.counters.seen++;
       const frameNo = ++this.frameNo;
       if (this.writer) {
@@ -263,9 +283,16 @@ export class LiveCapture {
   }
 
   /** The helper's counters plus this side's. */
-  async stats(): Promise<LiveCounters & { helperSeen: number; dropped: number }> {
+  async stats(): Promise<
+    LiveCounters & { helperSeen: number; dropped: number; kernelDropped: number | null }
+  > {
     const s = await this.client.stats();
-    return { ...this.counters, helperSeen: s.seen, dropped: s.dropped };
+    return {
+      ...this.counters,
+      helperSeen: s.seen,
+      dropped: s.dropped,
+      kernelDropped: s.kernelDropped ?? null,
+    };
   }
 
   /** Stops the capture and resolves with the result. */
@@ -334,6 +361,8 @@ export interface RunCaptureOptions {
   durationS?: number;
   /** pcapng path. */
   write?: string;
+  /** Bytes kept per frame (default 256; 262144 keeps whole frames in the pcapng). */
+  snaplen?: number;
   helper?: HelperClientOptions;
   /** Stops the capture early (e.g. on Ctrl-C). */
   signal?: AbortSignal;
@@ -358,6 +387,7 @@ export async function runCapture(o: RunCaptureOptions): Promise<LiveCaptureResul
     count: o.count,
     durationS: o.durationS,
     write: o.write,
+    snaplen: o.snaplen,
     helper: o.helper,
   });
   await cap.start();
