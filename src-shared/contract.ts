@@ -451,6 +451,8 @@ export const commandSchemas = {
   'capture.start': s.object({
     iface: s.string({ min: 1, max: 64, pattern: /^[A-Za-z0-9_.:@-]+$/ }),
     filter: s.optional(s.string({ max: 2048 })),
+    /** Capture whole frames (payload included) instead of the first 256 bytes, which hold every header. */
+    wholeFrames: s.optional(s.boolean()),
   }),
   'capture.stop': s.object({}),
   'capture.pause': s.object({}),

@@ -58,6 +58,9 @@ import {
   type InjectResult,
 } from '../inject';
 
+/** Snap length for "whole frames": the largest frame libpcap captures on any link (as tcpdump -s 0). */
+const WHOLE_FRAME_SNAPLEN = 262_144;
+
 /** Where TCP Lab keeps its audit log and captures: $TCPLAB_DATA_DIR, else ~/.tcplab. */
 export function defaultDataDir(): string {
   return process.env.TCPLAB_DATA_DIR || join(homedir(), '.tcplab');
@@ -179,7 +182,7 @@ export class CaptureService {
   handlers(): CaptureHandlers {
     return {
       'capture.interfaces': () => this.interfaces(),
-      'capture.start': (a) => this.start(a.iface, a.filter ?? ''),
+      'capture.start': (a) => this.start(a.iface, a.filter ?? '', a.wholeFrames ?? false),
       'capture.stop': () => this.stop(),
       'capture.pause': () => this.setPaused(true),
       'capture.resume': () => this.setPaused(false),
@@ -270,7 +273,7 @@ export class CaptureService {
     };
   }
 
-  async start(iface: string, filter: string): Promise<CaptureStatus> {
+  async start(iface: string, filter: string, wholeFrames = false): Promise<CaptureStatus> {
     if (this.capture?.isRunning) await this.stop();
     const dir = join(this.dataDir, 'captures');
     mkdirSync(dir, { recursive: true });
@@ -281,6 +284,7 @@ export class CaptureService {
       client: this.helper(),
       write: file,
       keepSegments: true,
+      snaplen: wholeFrames ? WHOLE_FRAME_SNAPLEN : undefined,
     });
     try {
       await capture.start();

@@ -46,6 +46,13 @@ export default defineCommand({
       count: { type: 'int', value: 'N', min: 1, max: 1_000_000_000, help: 'Stop after N frames' },
       duration: { type: 'int', value: 'S', min: 1, max: 86_400, help: 'Stop after S seconds' },
       write: { type: 'string', value: 'FILE.pcapng', help: 'Write every frame to FILE.pcapng as it arrives' },
+      snaplen: {
+        type: 'int',
+        value: 'BYTES',
+        min: 64,
+        max: 262_144,
+        help: 'Bytes kept of each frame (default 256: every header; 262144 keeps whole frames)',
+      },
       json: { type: 'boolean', help: 'Print one JSON object (the analyze --json shape) instead of a table' },
     },
     positionals: [],
@@ -68,6 +75,7 @@ export default defineCommand({
         count: args.flags.count,
         durationS: args.flags.duration,
         write: args.flags.write,
+        snaplen: args.flags.snaplen,
         signal: stop.signal,
       });
     } catch (e) {

@@ -74,6 +74,8 @@ export const useCaptureStore = defineStore('capture', () => {
   const interfaces = ref<CaptureInterfaceInfo[]>([]);
   const iface = ref('');
   const filter = ref('');
+  /** Capture payloads too (saved files hold whole frames); by default only the first 256 bytes, every header. */
+  const wholeFrames = ref(false);
   const status = ref<CaptureStatus | null>(null);
   const counters = ref<CaptureCounters>({ ...ZERO });
   /** Live sessions in id order. */
@@ -211,7 +213,11 @@ export const useCaptureStore = defineStore('capture', () => {
     }
     busy.value = `Starting the capture on ${iface.value}…`;
     try {
-      const r = await bridge.invoke('capture.start', { iface: iface.value, filter: filter.value.trim() });
+      const r = await bridge.invoke('capture.start', {
+        iface: iface.value,
+        filter: filter.value.trim(),
+        wholeFrames: wholeFrames.value,
+      });
       if (!r.ok) {
         error.value = r.error.message;
         return false;
@@ -363,6 +369,7 @@ export const useCaptureStore = defineStore('capture', () => {
   }
 
   return {
+    wholeFrames,
     interfaces,
     iface,
     filter,

@@ -191,6 +191,15 @@ describe('capture service', () => {
     });
   });
 
+  it('keeps the first 256 bytes of each frame unless whole frames are asked for', async () => {
+    await service.call('capture.start', { iface: 'lo', filter: 'tcp' });
+    expect(fake.opened?.snaplen).toBe(256);
+    await service.call('capture.stop', {});
+    await service.call('capture.start', { iface: 'lo', filter: 'tcp', wholeFrames: true });
+    expect(fake.opened?.snaplen).toBe(262_144);
+    await service.call('capture.stop', {});
+  });
+
   it('batches a burst of frames into a few events and streams the followed session', async () => {
     const st = await service.call('capture.start', { iface: 'lo', filter: 'tcp' });
     expect(st).toMatchObject({ id: 1, state: 'running', iface: 'lo', injectAllowed: true });
