@@ -320,13 +320,14 @@ export class SettingsService {
     };
   }
 
-  /** The sample captures shipped in resources/captures, sorted. */
+  /** The sample captures shipped in resources/captures: the titled (introductory) ones first, then by name. */
   samples(): string[] {
     const dir = join(this.resources, 'captures');
+    const rank = (f: string) => (SAMPLE_TITLES[f] ? 0 : 1);
     try {
       return readdirSync(dir)
         .filter((f) => /\.(pcap|pcapng)$/i.test(f))
-        .sort();
+        .sort((x, y) => rank(x) - rank(y) || (x < y ? -1 : x > y ? 1 : 0));
     } catch {
       return [];
     }
