@@ -6,8 +6,14 @@
  * for the details pane), not with the file. A file broken part-way yields
  * what was read before the break plus an error naming the byte offset.
  */
-import { CaptureFormatError, captureReaderFromBytes, decodeFrame, openCaptureFile } from '../wire';
-import type { CaptureReader } from '../wire';
+import {
+  CaptureFormatError,
+  captureReaderFromBytes,
+  decodeFrame,
+  newDecodeScratch,
+  openCaptureFile,
+} from '../wire';
+import type { CaptureReader, CaptureRecord } from '../wire';
 import { Tracker } from '../tracker';
 import type { MalformedSample } from '../../src-shared/contract';
 
@@ -88,17 +94,30 @@ export function analyzeCapture(source: string | Uint8Array, opts: AnalyzeOptions
   let malformed = 0;
   const malformedSamples: MalformedSample[] = [];
   let error: AnalyzeResult['error'] = null;
+  // One packet object reused for every segment (the tracker copies what it keeps); options of
+  // non-SYN segments are parsed only when ladder rows, which show them, are kept.
+  const scratch = newDecodeScratch(opts.keepSegments ?? false, opts.verifyChecksums ?? false);
+  // Likewise one record object, refilled by the reader for every packet.
+  const reuse: CaptureRecord = {
+    frame: 0,
+    time: 0,
+    linkType: 0,
+    data: new Uint8Array(0),
+    origLength: 0,
+    interfaceId: 0,
+    offset: 0,
+  };
   try {
     for (;;) {
-      const rec = reader.next();
+      const rec = reader.next(reuse);
       if (rec === null) break;
       packets++;
       if (frames) frames.push({ time: rec.time, linkType: rec.linkType, data: rec.data.slice() });
-      const d = decodeFrame(rec.linkType, rec.data, rec.frame, rec.time, rec.origLength);
+      const d = decodeFrame(rec.linkType, rec.data, rec.frame, rec.time, rec.origLength, scratch);
       if (d.kind === 'tcp') {
         tcpPackets++;
         if (!opts.verifyChecksums) d.packet.checksumOk = null;
-        tracker.add(d.packet, rec.origLength);
+        tracker.track(d.packet, rec.origLength);
       } else if (d.kind === 'malformed') {
         malformed++;
         if (malformedSamples.length < maxSamples) {

@@ -124,6 +124,15 @@ const FIN = TCP_FLAG.FIN;
 const RST = TCP_FLAG.RST;
 
 /**
+ * `now - then < limit` as Wireshark computes it: in unsigned nanoseconds, so a
+ * packet stamped earlier than `then` (pcapng interfaces written one after the
+ * other, clock steps) is never "within" the limit.
+ */
+function within(now: number, then: number, limit: number): boolean {
+  return now >= then && now - then < limit;
+}
+
+/**
  * Records the window scale offered in a SYN and applies Wireshark's
  * `verify_tcp_window_scaling`: scaling is used only when both SYNs carry it.
  * `wsShift` is the option's shift, or -1 when the SYN has none.
@@ -233,12 +242,12 @@ export function analyzeSequence(
         break retrans;
       }
       // Fast retransmission: >= 2 dup ACKs for this seq within 20 ms (Wireshark's default precedence).
-      if (notAdvanced && rev.dupAckNum >= 2 && rev.lastAck === seq && time - rev.lastAckTime < 0.02) {
+      if (notAdvanced && rev.dupAckNum >= 2 && rev.lastAck === seq && within(time, rev.lastAckTime, 0.02)) {
         ta |= A.RETRANSMISSION;
         break retrans;
       }
       const threshold = timing.firstRtt !== 0 ? timing.firstRtt : 0.003;
-      if (notAdvanced && time - fwd.nextSeqTime < threshold && fwd.nextSeq !== nextSeq) {
+      if (notAdvanced && within(time, fwd.nextSeqTime, threshold) && fwd.nextSeq !== nextSeq) {
         ta |= A.OUT_OF_ORDER;
         break retrans;
       }

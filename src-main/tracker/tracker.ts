@@ -61,7 +61,8 @@ class Session {
   bytes = 0;
   firstTime = 0;
   lastTime = 0;
-  readonly counts = new Uint32Array(ANALYSIS_COUNT);
+  /** Count of each analysis flag; null until the session's first flag (most sessions have none). */
+  counts: Uint32Array | null = null;
   readonly timing: WsTiming = { firstRtt: 0, mruSyn: 0 };
   readonly facts = new Facts();
   readonly rows: SegmentRow[] | null;
@@ -73,12 +74,17 @@ class Session {
 
   constructor(
     readonly id: number,
-    readonly key: string,
+    readonly ipVersion: number,
     readonly a: Side,
     readonly b: Side,
     keepRows: boolean,
   ) {
     this.rows = keepRows ? [] : null;
+  }
+
+  /** The 4-tuple key, built only when a port-pair bucket turns into a map (kept off the per-session cost). */
+  get key(): string {
+    return pairKey(this.ipVersion, this.a.ip, this.a.port, this.b.ip, this.b.port);
   }
 }
 
@@ -107,12 +113,14 @@ function matches(s: Session, p: TcpPacket): boolean {
   return p.srcPort === b.port && p.dstPort === a.port && p.src === b.ip && p.dst === a.ip;
 }
 
+/** The unordered 4-tuple as a string, the same whichever end is given first. */
+function pairKey(v: number, s: string, sp: number, d: string, dp: number): string {
+  if (s < d || (s === d && sp <= dp)) return `${v}|${s}|${sp}|${d}|${dp}`;
+  return `${v}|${d}|${dp}|${s}|${sp}`;
+}
+
 function tupleKey(p: TcpPacket): string {
-  const s = p.src;
-  const d = p.dst;
-  if (s < d || (s === d && p.srcPort <= p.dstPort))
-    return `${p.ipVersion}|${s}|${p.srcPort}|${d}|${p.dstPort}`;
-  return `${p.ipVersion}|${d}|${p.dstPort}|${s}|${p.srcPort}`;
+  return pairKey(p.ipVersion, p.src, p.srcPort, p.dst, p.dstPort);
 }
 
 export class Tracker {
@@ -132,6 +140,8 @@ export class Tracker {
   private lastDport = -1;
   private lastVersion = 0;
   private lastSession: Session | null = null;
+  /** The ladder row of the segment `track()` just took (null when rows are not kept). */
+  private lastRow: SegmentRow | null = null;
 
   constructor(opts: TrackerOptions = {}) {
     this.keepSegments = opts.keepSegments ?? true;
@@ -143,6 +153,12 @@ export class Tracker {
 
   /** Tracks one segment; `wireLength` is the frame length on the wire (for byte counters). */
   add(p: TcpPacket, wireLength: number): TrackResult {
+    const sessionId = this.track(p, wireLength);
+    return { sessionId, row: this.lastRow };
+  }
+
+  /** `add()` for bulk readers: returns only the session id, allocating no result per segment. */
+  track(p: TcpPacket, wireLength: number): number {
     let sess = this.lookup(p);
     const flags = p.flags;
     if (sess !== null && (flags & (SYN | ACK)) === SYN) {
@@ -200,7 +216,7 @@ export class Tracker {
     if (senderWasListening && flags & RST && s === sess.b) this.reviseListening(sess);
 
     if (p.checksumOk === false) mask |= A.BAD_CHECKSUM;
-    if (mask !== 0) countAnalysis(sess.counts, mask);
+    if (mask !== 0) countAnalysis((sess.counts ??= new Uint32Array(ANALYSIS_COUNT)), mask);
     zeekUpdate(s, r, fromA, flags, len);
 
     let row: SegmentRow | null = null;
@@ -224,7 +240,8 @@ export class Tracker {
       };
       sess.rows.push(row);
     }
-    return { sessionId: sess.id, row };
+    this.lastRow = row;
+    return sess.id;
   }
 
   /** Summaries of all sessions, in id order. */
@@ -312,8 +329,7 @@ export class Tracker {
     const dst = new Side(p.dst, p.dstPort);
     const a = synAckFirst ? dst : src;
     const b = synAckFirst ? src : dst;
-    const key = prev !== null ? prev.key : tupleKey(p);
-    const sess = new Session(this.sessions.length, key, a, b, this.keepSegments);
+    const sess = new Session(this.sessions.length, p.ipVersion, a, b, this.keepSegments);
     if (flags & SYN) {
       b.state = 'LISTEN';
       sess.facts.startsWithSyn = !synAckFirst;
@@ -394,7 +410,10 @@ export class Tracker {
 
   private summarize(s: Session): SessionSummary {
     const analysis: Partial<Record<SegmentAnalysis, number>> = {};
-    for (let i = 0; i < ANALYSIS_COUNT; i++) if (s.counts[i] > 0) analysis[ANALYSIS_NAMES[i]] = s.counts[i];
+    const counts = s.counts;
+    if (counts !== null) {
+      for (let i = 0; i < ANALYSIS_COUNT; i++) if (counts[i] > 0) analysis[ANALYSIS_NAMES[i]] = counts[i];
+    }
     const o = classify(s.a, s.b, s.facts, s.b.port);
     return {
       id: s.id,

@@ -8,17 +8,25 @@
  * that quotes the bad text).
  */
 
-const v4Cache = new Map<number, string>();
-const V4_CACHE_LIMIT = 65536;
+const v4Cache = new Map<number, Array<string | undefined>>();
+/** Networks (/24) cached before the cache is cleared. */
+const V4_CACHE_LIMIT = 4096;
 
 /** The dotted-quad text of the 4 bytes at `offset`. */
 export function ipv4ToString(b: Uint8Array, offset: number): string {
-  const key = ((b[offset] << 24) | (b[offset + 1] << 16) | (b[offset + 2] << 8) | b[offset + 3]) >>> 0;
-  let s = v4Cache.get(key);
-  if (s === undefined) {
-    s = `${b[offset]}.${b[offset + 1]}.${b[offset + 2]}.${b[offset + 3]}`;
+  // Keyed by the /24 (a small integer, so no heap number is made per lookup), then the last byte.
+  const key = (b[offset] << 16) | (b[offset + 1] << 8) | b[offset + 2];
+  let net = v4Cache.get(key);
+  if (net === undefined) {
     if (v4Cache.size >= V4_CACHE_LIMIT) v4Cache.clear();
-    v4Cache.set(key, s);
+    net = new Array<string | undefined>(256);
+    v4Cache.set(key, net);
+  }
+  const last = b[offset + 3];
+  let s = net[last];
+  if (s === undefined) {
+    s = `${b[offset]}.${b[offset + 1]}.${b[offset + 2]}.${last}`;
+    net[last] = s;
   }
   return s;
 }

@@ -58,8 +58,11 @@ export class CaptureFormatError extends Error {
 
 export interface CaptureReader {
   readonly format: 'pcap' | 'pcapng';
-  /** The next packet, or null at the end of the file. Throws CaptureFormatError on a broken file. */
-  next(): CaptureRecord | null;
+  /**
+   * The next packet, or null at the end of the file. Throws CaptureFormatError on a broken file.
+   * With `reuse`, that object is filled in and returned instead of a new one (bulk readers).
+   */
+  next(reuse?: CaptureRecord): CaptureRecord | null;
   close(): void;
   /** Interfaces seen so far (pcapng fills this as its blocks are read). */
   readonly interfaces: CaptureInterface[];
@@ -162,6 +165,30 @@ class ByteWindow {
   }
 }
 
+/** Fills a caller's record object (`next(reuse)`), so bulk reading allocates no record per packet. */
+function fill(
+  r: CaptureRecord,
+  frame: number,
+  time: number,
+  linkType: number,
+  data: Uint8Array,
+  origLength: number,
+  interfaceId: number,
+  offset: number,
+  comment: string | undefined,
+): CaptureRecord {
+  r.frame = frame;
+  r.time = time;
+  r.linkType = linkType;
+  r.data = data;
+  r.origLength = origLength;
+  r.interfaceId = interfaceId;
+  r.offset = offset;
+  if (comment !== undefined) r.comment = comment;
+  else if (r.comment !== undefined) delete r.comment;
+  return r;
+}
+
 function hex32(v: number): string {
   return `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
 }
@@ -250,7 +277,7 @@ class PcapReader implements CaptureReader {
     ];
   }
 
-  next(): CaptureRecord | null {
+  next(reuse?: CaptureRecord): CaptureRecord | null {
     const pos = this.pos;
     const hdr = this.recordHeader;
     const w = this.w;
@@ -283,11 +310,15 @@ class PcapReader implements CaptureReader {
     }
     i = pos - w.start;
     this.pos = pos + hdr + incl;
+    const time = sec + frac / this.tsResolution;
+    const data = w.buf.subarray(i + hdr, i + hdr + incl);
+    if (reuse !== undefined)
+      return fill(reuse, ++this.frame, time, this.linkType, data, orig, 0, pos, undefined);
     return {
       frame: ++this.frame,
-      time: sec + frac / this.tsResolution,
+      time,
       linkType: this.linkType,
-      data: w.buf.subarray(i + hdr, i + hdr + incl),
+      data,
       origLength: orig,
       interfaceId: 0,
       offset: pos,
@@ -340,7 +371,7 @@ class PcapngReader implements CaptureReader {
 
   constructor(private readonly w: ByteWindow) {}
 
-  next(): CaptureRecord | null {
+  next(reuse?: CaptureRecord): CaptureRecord | null {
     const w = this.w;
     for (;;) {
       const pos = this.pos;
@@ -449,6 +480,10 @@ class PcapngReader implements CaptureReader {
           this.lastTime = time;
           const optStart = dataStart + ((caplen + 3) & ~3);
           const comment = optStart < bodyEnd ? this.readComment(optStart, bodyEnd, pos) : undefined;
+          if (reuse !== undefined) {
+            const data = w.buf.subarray(dataStart, dataStart + caplen);
+            return fill(reuse, ++this.frame, time, desc.linkType, data, origLength, iface, pos, comment);
+          }
           const rec: CaptureRecord = {
             frame: ++this.frame,
             time,
@@ -473,6 +508,20 @@ class PcapngReader implements CaptureReader {
           const origLength = v.getUint32(body, le);
           let caplen = Math.min(origLength, bodyEnd - body - 4);
           if (desc.snapLength > 0) caplen = Math.min(caplen, desc.snapLength);
+          if (reuse !== undefined) {
+            const data = w.buf.subarray(body + 4, body + 4 + caplen);
+            return fill(
+              reuse,
+              ++this.frame,
+              this.lastTime,
+              desc.linkType,
+              data,
+              origLength,
+              iface,
+              pos,
+              undefined,
+            );
+          }
           return {
             frame: ++this.frame,
             time: this.lastTime,

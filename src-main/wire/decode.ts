@@ -11,8 +11,15 @@
  * anything that is not TCP as `{ kind: 'other', what }`. Behind an IPv6
  * routing header with segments left, `dst` is the final destination (the one
  * the checksum covers and the reply comes from), not the next hop.
+ *
+ * Bulk readers (`analyzeCapture`) pass a `DecodeScratch`: a TCP segment is
+ * then written into the scratch's one packet object (valid until the next
+ * call) and, unless `allOptions` is set, its options are parsed only on SYN
+ * segments — the only ones whose options the tracker reads when it keeps no
+ * ladder rows — so the fast path allocates nothing per segment; with
+ * `checksums` off the TCP checksum is not even summed.
  */
-import type { TcpPacket } from '../../src-shared/tcp';
+import type { TcpOption, TcpPacket } from '../../src-shared/tcp';
 import { ipv4ToString, ipv6ToString } from './addr';
 import { checksumVerifies, pseudoHeaderSum } from './checksum';
 import { ETHERTYPE, LINKTYPE, etherTypeName, ipProtocolName, nullFamilyVersion } from './link-types';
@@ -34,6 +41,43 @@ function other(what: string): DecodeResult {
   return { kind: 'other', what };
 }
 
+/** SYN in the TCP flags byte (RFC 9293 §3.1). */
+const TCP_SYN = 0x02;
+
+const NO_OPTIONS: TcpOption[] = Object.freeze([]) as unknown as TcpOption[];
+
+/** A reusable TCP result for the fast path (see the module comment). */
+export interface DecodeScratch {
+  readonly result: { kind: 'tcp'; packet: TcpPacket };
+  /** Parse the options of every segment, not only of SYNs (ladder rows show them). */
+  allOptions: boolean;
+  /** Verify TCP checksums; when false `checksumOk` is null and the sum is never computed. */
+  checksums: boolean;
+}
+
+export function newDecodeScratch(allOptions = false, checksums = true): DecodeScratch {
+  const packet: TcpPacket = {
+    frame: 0,
+    time: 0,
+    ipVersion: 4,
+    src: '',
+    dst: '',
+    srcPort: 0,
+    dstPort: 0,
+    seq: 0,
+    ack: 0,
+    flags: 0,
+    window: 0,
+    urgent: 0,
+    payloadLength: 0,
+    options: NO_OPTIONS,
+    headerLength: 20,
+    checksum: 0,
+    checksumOk: null,
+  };
+  return { result: { kind: 'tcp', packet }, allOptions, checksums };
+}
+
 /**
  * Decodes one frame. `origLength` is the length on the wire (defaults to the
  * captured length); when it is larger the capture was cut by the snap length
@@ -45,10 +89,11 @@ export function decodeFrame(
   frame: number,
   time: number,
   origLength?: number,
+  scratch?: DecodeScratch,
 ): DecodeResult {
   try {
     const wire = origLength !== undefined && origLength > data.length ? origLength : data.length;
-    return decodeLink(linkType, data, frame, time, wire);
+    return decodeLink(linkType, data, frame, time, wire, scratch ?? null);
   } catch (e) {
     // Not reachable by design (every read is bounds-checked); kept so a bug can never crash a capture.
     return malformed('frame', `decoder error: ${e instanceof Error ? e.message : String(e)}`);
@@ -61,6 +106,7 @@ function decodeLink(
   frame: number,
   time: number,
   wire: number,
+  scratch: DecodeScratch | null,
 ): DecodeResult {
   const len = d.length;
   let off: number;
@@ -106,21 +152,23 @@ function decodeLink(
       if (linkType === LINKTYPE.NULL && (family & 0xffff) === 0) family = (d[0] | (d[1] << 8)) >>> 0;
       const version = nullFamilyVersion(family);
       if (version === 0) return other(`loopback address family ${family}`);
-      return version === 4 ? decodeIpv4(d, 4, frame, time, wire) : decodeIpv6(d, 4, frame, time, wire);
+      return version === 4
+        ? decodeIpv4(d, 4, frame, time, wire, scratch)
+        : decodeIpv6(d, 4, frame, time, wire, scratch);
     }
     case LINKTYPE.RAW:
     case LINKTYPE.RAW_12:
     case LINKTYPE.RAW_14: {
       if (len < 1) return malformed('IP', 'empty frame');
       const version = d[0] >> 4;
-      if (version === 4) return decodeIpv4(d, 0, frame, time, wire);
-      if (version === 6) return decodeIpv6(d, 0, frame, time, wire);
+      if (version === 4) return decodeIpv4(d, 0, frame, time, wire, scratch);
+      if (version === 6) return decodeIpv6(d, 0, frame, time, wire, scratch);
       return malformed('IP', `version ${version} is neither 4 nor 6`);
     }
     case LINKTYPE.IPV4:
-      return decodeIpv4(d, 0, frame, time, wire);
+      return decodeIpv4(d, 0, frame, time, wire, scratch);
     case LINKTYPE.IPV6:
-      return decodeIpv6(d, 0, frame, time, wire);
+      return decodeIpv6(d, 0, frame, time, wire, scratch);
     default:
       return other(`link type ${linkType}`);
   }
@@ -132,12 +180,19 @@ function decodeLink(
     type = (d[off + VLAN.TYPE] << 8) | d[off + VLAN.TYPE + 1];
     off += VLAN.HEADER;
   }
-  if (type === ETHERTYPE.IPV4) return decodeIpv4(d, off, frame, time, wire);
-  if (type === ETHERTYPE.IPV6) return decodeIpv6(d, off, frame, time, wire);
+  if (type === ETHERTYPE.IPV4) return decodeIpv4(d, off, frame, time, wire, scratch);
+  if (type === ETHERTYPE.IPV6) return decodeIpv6(d, off, frame, time, wire, scratch);
   return other(etherTypeName(type));
 }
 
-function decodeIpv4(d: Uint8Array, off: number, frame: number, time: number, wire: number): DecodeResult {
+function decodeIpv4(
+  d: Uint8Array,
+  off: number,
+  frame: number,
+  time: number,
+  wire: number,
+  scratch: DecodeScratch | null,
+): DecodeResult {
   const avail = d.length - off;
   if (avail < IPV4.MIN_HEADER) {
     return malformed(
@@ -163,10 +218,17 @@ function decodeIpv4(d: Uint8Array, off: number, frame: number, time: number, wir
   if ((frag & 0x3fff) !== 0) return other('IPv4 fragment');
   const protocol = d[off + IPV4.PROTOCOL];
   if (protocol !== TCP.PROTOCOL) return other(ipProtocolName(protocol));
-  return decodeTcp(d, off + ihl, off + total, 4, off + IPV4.SRC, off + IPV4.DST, frame, time);
+  return decodeTcp(d, off + ihl, off + total, 4, off + IPV4.SRC, off + IPV4.DST, frame, time, scratch);
 }
 
-function decodeIpv6(d: Uint8Array, off: number, frame: number, time: number, wire: number): DecodeResult {
+function decodeIpv6(
+  d: Uint8Array,
+  off: number,
+  frame: number,
+  time: number,
+  wire: number,
+  scratch: DecodeScratch | null,
+): DecodeResult {
   const avail = d.length - off;
   if (avail < IPV6.HEADER) {
     return malformed(
@@ -195,7 +257,7 @@ function decodeIpv6(d: Uint8Array, off: number, frame: number, time: number, wir
   for (let n = 0; n < 64; n++) {
     switch (nh) {
       case TCP.PROTOCOL:
-        return decodeTcp(d, p, end, 6, off + IPV6.SRC, dstOff, frame, time);
+        return decodeTcp(d, p, end, 6, off + IPV6.SRC, dstOff, frame, time, scratch);
       case IPV6_EXT.HOP_BY_HOP:
       case IPV6_EXT.ROUTING:
       case IPV6_EXT.DEST_OPTS:
@@ -249,6 +311,7 @@ function decodeTcp(
   dstOff: number,
   frame: number,
   time: number,
+  scratch: DecodeScratch | null,
 ): DecodeResult {
   const segLen = end - t;
   if (segLen < TCP.MIN_HEADER) {
@@ -270,9 +333,34 @@ function decodeTcp(
   }
   const checksum = (d[t + TCP.CHECKSUM] << 8) | d[t + TCP.CHECKSUM + 1];
   let checksumOk: boolean | null = null;
-  if (end <= len) {
+  if (end <= len && (scratch === null || scratch.checksums)) {
     const pseudo = pseudoHeaderSum(d, srcOff, d, dstOff, ipVersion === 4 ? 4 : 16, TCP.PROTOCOL, segLen);
     checksumOk = checksumVerifies(d, t, end, pseudo);
+  }
+  if (scratch !== null) {
+    const p = scratch.result.packet;
+    const flags = ((offByte & 1) << 8) | d[t + TCP.FLAGS];
+    p.frame = frame;
+    p.time = time;
+    p.ipVersion = ipVersion;
+    p.src = ipVersion === 4 ? ipv4ToString(d, srcOff) : ipv6ToString(d, srcOff);
+    p.dst = ipVersion === 4 ? ipv4ToString(d, dstOff) : ipv6ToString(d, dstOff);
+    p.srcPort = (d[t] << 8) | d[t + 1];
+    p.dstPort = (d[t + 2] << 8) | d[t + 3];
+    p.seq = ((d[t + 4] << 24) | (d[t + 5] << 16) | (d[t + 6] << 8) | d[t + 7]) >>> 0;
+    p.ack = ((d[t + 8] << 24) | (d[t + 9] << 16) | (d[t + 10] << 8) | d[t + 11]) >>> 0;
+    p.flags = flags;
+    p.window = (d[t + TCP.WINDOW] << 8) | d[t + TCP.WINDOW + 1];
+    p.urgent = (d[t + TCP.URGENT] << 8) | d[t + TCP.URGENT + 1];
+    p.payloadLength = segLen - hlen;
+    p.options =
+      hlen > TCP.MIN_HEADER && (scratch.allOptions || flags & TCP_SYN)
+        ? parseTcpOptions(d, t + TCP.OPTIONS, t + hlen)
+        : NO_OPTIONS;
+    p.headerLength = hlen;
+    p.checksum = checksum;
+    p.checksumOk = checksumOk;
+    return scratch.result;
   }
   const packet: TcpPacket = {
     frame,

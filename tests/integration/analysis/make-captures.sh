@@ -23,11 +23,13 @@ NS_V=tcplab-cap-v   # VLAN client, 10.9.5.1
 NS_W=tcplab-cap-w   # VLAN server behind an 802.1Q trunk between two VLAN-filtering bridges, 10.9.5.2
 
 [ "$(id -u)" = 0 ] || { echo "make-captures.sh: needs root (tcpdump, network namespaces)" >&2; exit 1; }
-for t in tcpdump dumpcap editcap ip tc bridge; do
+for t in tcpdump dumpcap editcap capinfos ip tc python3; do
   command -v "$t" >/dev/null || { echo "make-captures.sh: $t is missing (apt-get install tcpdump tshark iproute2)" >&2; exit 1; }
 done
 
 cleanup() {
+  local j
+  for j in $(jobs -p); do kill "$j" 2>/dev/null || true; done
   for ns in $NS_A $NS_R $NS_B $NS_V $NS_W; do ip netns del "$ns" 2>/dev/null || true; done
   rm -rf "$WORK"
 }
@@ -51,7 +53,7 @@ start_capture() {
   cat "$log" >&2
   return 1
 }
-stop_capture() { sleep 0.3; kill -INT "$CAP_PID"; wait "$CAP_PID" || true; }
+stop_capture() { sleep 1; kill -INT "$CAP_PID"; wait "$CAP_PID" || true; }
 
 # Every scenario has 60 s to finish, so a broken set-up fails instead of hanging.
 traffic() { local ns=$1; shift; in_ns "$ns" timeout 60 "$NODE" "$TRAFFIC" "$@"; }
@@ -60,7 +62,7 @@ traffic() { local ns=$1; shift; in_ns "$ns" timeout 60 "$NODE" "$TRAFFIC" "$@"; 
 tcpdump_capture() {
   local ns=$1 file=$2 opts=$3 filter=$4; shift 5
   # shellcheck disable=SC2086
-  start_capture "$ns" "$WORK/$file.log" tcpdump -Z root -U -n $opts -w "$WORK/$file" "$filter"
+  start_capture "$ns" "$WORK/$file.log" tcpdump -Z root -U --immediate-mode -n $opts -w "$WORK/$file" "$filter"
   traffic "$ns" "$@"
   stop_capture
 }
@@ -73,12 +75,12 @@ tcpdump_capture - port-reuse.pcap '-i lo' 'tcp port 40131' -- reuse 127.0.0.1 40
 tcpdump_capture - syn-scan.pcap '-i lo' 'tcp portrange 40200-40299' -- scan 127.0.0.1 40200 40299 40210 40250
 tcpdump_capture - zero-window.pcap '-i lo -s 96' 'tcp port 40141' -- zerowin 127.0.0.1 40141
 # -i lo and -i any at once: every loopback packet is seen three times (lo; any, outgoing and incoming).
-start_capture - "$WORK/multi-lo-any.log" dumpcap -q -i lo -i any -f 'tcp port 40151 or tcp port 40152' -w "$WORK/multi-lo-any.pcapng"
+start_capture - "$WORK/multi-lo-any.log" dumpcap -q -f 'tcp port 40151 or tcp port 40152' -i lo -i any -w "$WORK/multi-lo-any.pcapng"
 traffic - basic 127.0.0.1 40151
 stop_capture
 
 # Derived files: raw IP (the 14-byte Ethernet header chopped off) and a big-endian pcap.
-editcap -C 14 -T rawip "$WORK/lo-ipv4.pcap" "$WORK/rawip.pcap"
+editcap -F pcap -C 14 -T rawip "$WORK/lo-ipv4.pcap" "$WORK/rawip.pcap"
 "$NODE" "$TRAFFIC" swap-endian "$WORK/lo-ipv6.pcap" "$WORK/lo-ipv6-bigendian.pcap"
 
 # --- namespaces: A — R — B, routed, with token-bucket shapers in R ---------------------------------
@@ -99,10 +101,8 @@ ip -n $NS_A -6 route add default via fd09:1::fe
 ip -n $NS_B route add default via 10.9.2.254
 ip -n $NS_B -6 route add default via fd09:2::fe
 ip netns exec $NS_R sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
-# Keep segments small (no GSO/TSO super-packets) so the shapers act per MTU-sized segment.
-for l in "$NS_A vA" "$NS_B vB" "$NS_R vRa" "$NS_R vRb"; do
-  set -- $l; ip netns exec "$1" ethtool -K "$2" tso off gso off gro off 2>/dev/null || true
-done
+# MTU-sized segments on the wire (no GSO super-packets), as a real NIC would show them.
+for l in "$NS_A vA" "$NS_B vB" "$NS_R vRa" "$NS_R vRb"; do set -- $l; ip -n "$1" link set "$2" gso_max_segs 1; done
 
 server_bg() { traffic "$NS_B" "$@" & SERVER_PID=$!; sleep 0.3; }
 
@@ -116,7 +116,7 @@ wait $SERVER_PID
 
 # pcapng with two interfaces: a session on A's loopback and one over vA, in one file.
 server_bg bulk-server 40311
-start_capture $NS_A "$WORK/multi-if.log" dumpcap -q -i lo -i vA -s 128 -f 'tcp port 40311 or tcp port 40312 or tcp port 40313' -w "$WORK/multi-if.pcapng"
+start_capture $NS_A "$WORK/multi-if.log" dumpcap -q -f 'tcp port 40311 or tcp port 40312' -s 128 -i lo -i vA -w "$WORK/multi-if.pcapng"
 traffic $NS_A basic 127.0.0.1 40312
 traffic $NS_A bulk 10.9.2.2 40311 50000
 stop_capture
@@ -137,38 +137,35 @@ server_bg simclose-server 40331
 tcpdump_capture $NS_A simultaneous-close.pcap '-i vA' 'tcp port 40331' -- simclose 10.9.2.2 40331
 wait $SERVER_PID
 
-# --- VLAN: V — [br0: port untagged in VLAN 10] — trunk (802.1Q tagged) — [br1] — W ------------------
+# --- VLAN: V —access— [relay] —802.1Q trunk t1/t2 (VLAN 10)— [relay] —access— W ---------------------
+# This kernel has neither VLAN devices nor bridge VLAN filtering, so two user-space relays
+# (vlan-relay.py, AF_PACKET) tag and untag; both end hosts are the real kernel TCP.
 ip netns add $NS_V; ip netns add $NS_W
 ip -n $NS_V link set lo up; ip -n $NS_W link set lo up
-ip link add vV netns $NS_V type veth peer name vVb netns $NS_W
+ip link add vV netns $NS_V type veth peer name vVa netns $NS_W
 ip -n $NS_W link add t1 type veth peer name t2
-ip -n $NS_W link add br0 type bridge vlan_filtering 1
-ip -n $NS_W link add br1 type bridge vlan_filtering 1
-ip -n $NS_W link set vVb master br0
-ip -n $NS_W link set t1 master br0
-ip -n $NS_W link set t2 master br1
-ip netns exec $NS_W bridge vlan add dev vVb vid 10 pvid untagged
-ip netns exec $NS_W bridge vlan del dev vVb vid 1
-ip netns exec $NS_W bridge vlan add dev t1 vid 10
-ip netns exec $NS_W bridge vlan del dev t1 vid 1
-ip netns exec $NS_W bridge vlan add dev t2 vid 10
-ip netns exec $NS_W bridge vlan del dev t2 vid 1
-ip netns exec $NS_W bridge vlan add dev br1 vid 10 pvid untagged self
-ip netns exec $NS_W bridge vlan del dev br1 vid 1 self
+ip -n $NS_W link add a1 type veth peer name a2
+ip netns exec $NS_W sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+ip netns exec $NS_V sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
 ip -n $NS_V addr add 10.9.5.1/24 dev vV
-ip -n $NS_W addr add 10.9.5.2/24 dev br1
-for l in "$NS_V vV" "$NS_W vVb" "$NS_W t1" "$NS_W t2" "$NS_W br0" "$NS_W br1"; do set -- $l; ip -n "$1" link set "$2" up; done
-sleep 1 # bridge ports forwarding
+ip -n $NS_W addr add 10.9.5.2/24 dev a2
+for l in "$NS_V vV" "$NS_W vVa" "$NS_W t1" "$NS_W t2" "$NS_W a1" "$NS_W a2"; do
+  set -- $l; ip -n "$1" link set "$2" gso_max_segs 1 up
+done
+ip netns exec $NS_W python3 "$HERE/vlan-relay.py" vVa t1 10 & RELAY1=$!
+ip netns exec $NS_W python3 "$HERE/vlan-relay.py" a1 t2 10 & RELAY2=$!
+sleep 0.5
 traffic $NS_W bulk-server 40341 & SERVER_PID=$!; sleep 0.3
-start_capture $NS_W "$WORK/vlan.log" tcpdump -Z root -U -n -i t1 -s 128 -w "$WORK/vlan.pcap" 'vlan and tcp port 40341'
+start_capture $NS_W "$WORK/vlan.log" tcpdump -Z root -U --immediate-mode -n -i t1 -s 128 -w "$WORK/vlan.pcap" 'vlan and tcp port 40341'
 traffic $NS_V bulk 10.9.5.2 40341 20000
 stop_capture
 wait $SERVER_PID
+kill $RELAY1 $RELAY2; wait $RELAY1 $RELAY2 2>/dev/null || true
 
 # --- keep the results ------------------------------------------------------------------------------
 for f in "$WORK"/*.pcap "$WORK"/*.pcapng; do
   size=$(stat -c %s "$f")
   if [ "$size" -gt 204800 ]; then echo "make-captures.sh: $(basename "$f") is $size bytes (> 200 KB)" >&2; exit 1; fi
-  cp "$f" "$OUT/"
+  cp "$f" "$OUT/" && chmod 644 "$OUT/$(basename "$f")"
   printf '%-28s %7d bytes  %s\n' "$(basename "$f")" "$size" "$(capinfos -c -M "$f" 2>/dev/null | awk -F: '/Number of packets/ {gsub(/ /,"",$2); print $2 " packets"}')"
 done

@@ -12,7 +12,7 @@
 //   node traffic.mjs simclose-server PORT     write 3000 bytes and FIN as soon as a client connects
 //   node traffic.mjs simclose HOST PORT       the same from the client side (with tbf on the link: both FINs cross)
 //   node traffic.mjs zerowin HOST PORT        a reader that stops reading: zero windows, probes, window updates
-//   node traffic.mjs keepalive HOST PORT      an idle connection with 300 ms keep-alives
+//   node traffic.mjs keepalive HOST PORT      an idle connection with keep-alives after 1 s idle
 //   node traffic.mjs swap-endian IN OUT       rewrite a little-endian pcap in big-endian byte order
 import net from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -185,9 +185,9 @@ async function zerowin(host, port) {
 async function keepalive(host, port) {
   const server = await listen(host, Number(port), (s) => drainAndClose(s));
   const c = await connect({ host, port: Number(port) });
-  c.setKeepAlive(true, 300);
+  c.setKeepAlive(true, 1000);
   c.write('x');
-  await sleep(2500);
+  await sleep(3600);
   c.end();
   await new Promise((r) => c.on('close', r));
   server.close();
