@@ -5,8 +5,9 @@
  * ends end up using, and the effective send MSS: the peer's MSS less the bytes
  * of options every segment carries (12 for timestamps), as Linux computes it.
  */
+import type { TcpOption } from '../../src-shared/tcp';
 import type { Tcb } from './tcb';
-import type { SegOptions, TcpConfig } from './types';
+import type { EventOptions, SegOptions, Segment, TcpConfig } from './types';
 
 /** MSS assumed when the peer sends none (RFC 9293 §3.7.1, IPv4). */
 export const DEFAULT_MSS = 536;
@@ -86,6 +87,38 @@ export function optionsText(o: SegOptions | null): string {
   if (o.wscale !== undefined) parts.push(`WS=${2 ** o.wscale}`);
   if (o.sack?.length) parts.push(`SACK ${o.sack.map(([l, r]) => `${l}-${r}`).join(' ')}`);
   return parts.length ? parts.join(', ') : 'no options';
+}
+
+/** The engine's decoded options of a wire option list (null when there are none). */
+export function segOptions(options: readonly TcpOption[]): SegOptions | null {
+  if (options.length === 0) return null;
+  const o: SegOptions = {};
+  for (const x of options) {
+    if (x.kind === 'mss') o.mss = x.value;
+    else if (x.kind === 'wscale') o.wscale = x.shift;
+    else if (x.kind === 'sack-permitted') o.sackPermitted = true;
+    else if (x.kind === 'timestamps') {
+      o.tsval = x.tsval;
+      o.tsecr = x.tsecr;
+    } else if (x.kind === 'sack') o.sack = x.blocks.map(([l, r]) => [l, r] as [number, number]);
+  }
+  return o;
+}
+
+/** A segment's options as a trace event carries them: a plain copy, with TSecr 0 when absent. */
+export function eventOptions(seg: Segment): EventOptions {
+  const o = seg.options;
+  if (!o) return {};
+  const out: EventOptions = {};
+  if (o.mss !== undefined) out.mss = o.mss;
+  if (o.wscale !== undefined) out.wscale = o.wscale;
+  if (o.sackPermitted) out.sackPermitted = true;
+  if (o.tsval !== undefined) {
+    out.tsval = o.tsval;
+    out.tsecr = o.tsecr ?? 0;
+  }
+  if (o.sack) out.sack = o.sack.map(([l, r]) => [l, r] as [number, number]);
+  return out;
 }
 
 /** The negotiation result stored on a TCB, so a retransmitted SYN-ACK echoes the same options. */

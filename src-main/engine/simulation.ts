@@ -14,9 +14,9 @@ import { Link, type LinkParams } from './link';
 import { Prng } from './prng';
 import type { Tcb } from './tcb';
 import { EventQueue } from './queue';
+import { eventOptions } from './options';
 import {
   DEFAULT_TCP,
-  type EventOptions,
   type Explain,
   type Segment,
   type SegmentEvent,
@@ -60,21 +60,6 @@ type Item =
 const FLAG_CACHE: TcpFlagName[][] = [];
 function flagList(bits: number): TcpFlagName[] {
   return (FLAG_CACHE[bits] ??= flagNames(bits)).slice();
-}
-
-function eventOptions(seg: Segment): EventOptions {
-  const o = seg.options;
-  if (!o) return {};
-  const out: EventOptions = {};
-  if (o.mss !== undefined) out.mss = o.mss;
-  if (o.wscale !== undefined) out.wscale = o.wscale;
-  if (o.sackPermitted) out.sackPermitted = true;
-  if (o.tsval !== undefined) {
-    out.tsval = o.tsval;
-    out.tsecr = o.tsecr ?? 0;
-  }
-  if (o.sack) out.sack = o.sack.map(([l, r]) => [l, r] as [number, number]);
-  return out;
 }
 
 export class Simulation {

@@ -10,7 +10,7 @@
 import { seqRelative } from '../../src-shared/seqnum';
 import type { SegmentRow } from '../../src-shared/session';
 import { flagNames, type TcpFlagName, type TcpState } from '../../src-shared/tcp';
-import type { SegOptions, SimEvent } from '../engine';
+import { segOptions, type SegOptions, type SimEvent } from '../engine';
 
 export interface TraceSegment {
   kind: 'segment';
@@ -166,7 +166,7 @@ export function traceFromRows(rows: readonly SegmentRow[]): LabTrace {
       relAck: r.relAck,
       len: r.len,
       win: r.win,
-      options: optionsOf(r),
+      options: segOptions(r.options) ?? {},
       injected: r.injected === true,
       dropped: r.dropped === true,
       explain: r.explain ?? { rule: r.analysis[0] ?? 'observed', rfc: '', text: 'Observed on the wire' },
@@ -193,18 +193,4 @@ export function traceFromRows(rows: readonly SegmentRow[]): LabTrace {
     sb = r.stateB;
   }
   return { events: out, segments };
-}
-
-function optionsOf(r: SegmentRow): SegOptions {
-  const o: SegOptions = {};
-  for (const x of r.options) {
-    if (x.kind === 'mss') o.mss = x.value;
-    else if (x.kind === 'wscale') o.wscale = x.shift;
-    else if (x.kind === 'sack-permitted') o.sackPermitted = true;
-    else if (x.kind === 'timestamps') {
-      o.tsval = x.tsval;
-      o.tsecr = x.tsecr;
-    } else if (x.kind === 'sack') o.sack = x.blocks;
-  }
-  return o;
 }

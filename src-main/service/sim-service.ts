@@ -26,6 +26,7 @@ import type {
   SimLogEntry,
   SimScenarioInfo,
   SimState,
+  SimTcbView,
 } from '../../src-shared/contract';
 import {
   listScenarios,
@@ -37,6 +38,7 @@ import {
   type Scenario,
   type SimEvent,
   type SegmentEvent,
+  type SocketEvent,
   type Tcb,
 } from '../engine';
 
@@ -402,7 +404,8 @@ export function customScenario(a: SimCustomArgs): Scenario {
 
 /* ------------------------------------------------------------------ the service */
 
-function tcbView(t: Tcb): SimHostView['tcb'] {
+/** A TCB's send and receive variables as the views show them (RFC 9293 §3.3.1 names); also the Real peer view's. */
+export function tcbView(t: Tcb): SimTcbView {
   return {
     'SND.UNA': t.sndUna,
     'SND.NXT': t.sndNxt,
@@ -422,14 +425,19 @@ function logOf(events: readonly SimEvent[]): SimLogEntry[] {
     } else if (e.type === 'note') {
       out.push({ t: e.t, host: e.host, kind: 'note', text: e.text, rfc: e.rfc });
     } else if (e.type === 'socket') {
-      const bits = [`${e.conn}: ${e.what}`];
-      if (e.code) bits.push(e.code);
-      if (e.bytes !== undefined) bits.push(`${e.bytes} bytes`);
-      if (e.detail) bits.push(`(${e.detail})`);
-      out.push({ t: e.t, host: e.host, kind: 'socket', text: bits.join(' ') });
+      out.push({ t: e.t, host: e.host, kind: 'socket', text: socketLogText(e) });
     }
   }
   return out;
+}
+
+/** A socket call's log line: `conn: what [code] [N bytes] [(detail)]`; also the Real peer view's. */
+export function socketLogText(e: SocketEvent): string {
+  const bits = [`${e.conn}: ${e.what}`];
+  if (e.code) bits.push(e.code);
+  if (e.bytes !== undefined) bits.push(`${e.bytes} bytes`);
+  if (e.detail) bits.push(`(${e.detail})`);
+  return bits.join(' ');
 }
 
 export class SimService {

@@ -29,7 +29,6 @@ import type {
   LabEvent,
   LabnetInfo,
   LabnetList,
-  SimTcbView,
   VhostHostView,
   VhostLogEntry,
   VhostState,
@@ -61,7 +60,7 @@ import {
   type VhostEvent,
   type VListener,
 } from '../vhost';
-import { eventsToRows } from './sim-service';
+import { eventsToRows, socketLogText, tcbView } from './sim-service';
 
 /** A mistake a user can make with a virtual host or lab network, as a code and a sentence. */
 export class VhostServiceError extends Error {
@@ -347,18 +346,6 @@ interface Running {
 const MAX_LOG = 400;
 const MAX_RECEIVED = 4096;
 const SENDING_STATES: readonly TcpState[] = ['ESTABLISHED', 'CLOSE-WAIT'];
-
-function tcbView(t: Tcb): SimTcbView {
-  return {
-    'SND.UNA': t.sndUna,
-    'SND.NXT': t.sndNxt,
-    'SND.WND': t.sndWnd,
-    'RCV.NXT': t.rcvNxt,
-    'RCV.WND': t.rcvWnd,
-    ISS: t.iss,
-    IRS: t.irs,
-  };
-}
 
 function fromLabnet(e: unknown): VhostServiceError {
   if (!(e instanceof LabNetError))
@@ -1086,11 +1073,7 @@ export class VhostService {
           rfc: e.rfc,
         });
       } else if (e.type === 'socket') {
-        const bits = [`${e.conn}: ${e.what}`];
-        if (e.code) bits.push(e.code);
-        if (e.bytes !== undefined) bits.push(`${e.bytes} bytes`);
-        if (e.detail) bits.push(`(${e.detail})`);
-        out.push({ t: e.t, host: e.host, kind: 'socket', text: bits.join(' ') });
+        out.push({ t: e.t, host: e.host, kind: 'socket', text: socketLogText(e) });
       } else if (e.type === 'neighbor') {
         out.push({ t: e.t, host: e.host, kind: 'neighbor', text: e.text });
       }

@@ -36,6 +36,9 @@ import {
 import type { TcpPacket } from '../../src-shared/tcp';
 import type { SegOptions } from '../engine';
 
+/** The engine's decoded options of a wire option list: it lives with the engine's options. */
+export { segOptions } from '../engine';
+
 export const ETHERTYPE_ARP = 0x0806;
 export const ICMPV6 = { PROTOCOL: 58, NS: 135, NA: 136, OPT_SLLA: 1, OPT_TLLA: 2 } as const;
 export const BROADCAST_MAC = 'ff:ff:ff:ff:ff:ff';
@@ -245,22 +248,6 @@ export function parseTcpFrame(d: Uint8Array, time = 0): ReceivedTcp | null {
     payload: d.slice(start, end),
     checksum,
   };
-}
-
-/** The engine's decoded options of a wire option list. */
-export function segOptions(options: readonly TcpOption[]): SegOptions | null {
-  if (options.length === 0) return null;
-  const o: SegOptions = {};
-  for (const x of options) {
-    if (x.kind === 'mss') o.mss = x.value;
-    else if (x.kind === 'wscale') o.wscale = x.shift;
-    else if (x.kind === 'sack-permitted') o.sackPermitted = true;
-    else if (x.kind === 'timestamps') {
-      o.tsval = x.tsval;
-      o.tsecr = x.tsecr;
-    } else if (x.kind === 'sack') o.sack = x.blocks.map(([l, r]) => [l, r] as [number, number]);
-  }
-  return o;
 }
 
 /**

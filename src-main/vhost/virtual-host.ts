@@ -24,6 +24,7 @@ import { seqAdd } from '../../src-shared/seqnum';
 import { flagBits, flagNames, TCP_FLAG, type TcpPacket, type TcpState } from '../../src-shared/tcp';
 import {
   DEFAULT_TCP,
+  eventOptions,
   Host,
   Listener,
   Prng,
@@ -876,21 +877,6 @@ export class VirtualHost {
       text: message,
     });
   }
-}
-
-function eventOptions(seg: Segment): SegmentEvent['options'] {
-  const o = seg.options;
-  if (!o) return {};
-  const out: SegmentEvent['options'] = {};
-  if (o.mss !== undefined) out.mss = o.mss;
-  if (o.wscale !== undefined) out.wscale = o.wscale;
-  if (o.sackPermitted) out.sackPermitted = true;
-  if (o.tsval !== undefined) {
-    out.tsval = o.tsval;
-    out.tsecr = o.tsecr ?? 0;
-  }
-  if (o.sack) out.sack = o.sack.map(([l, r]) => [l, r] as [number, number]);
-  return out;
 }
 
 /** Canonical text of an IPv6 address (RFC 5952), for comparing with decoded addresses. */

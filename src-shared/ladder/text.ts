@@ -10,6 +10,7 @@
  */
 import type { LadderLayout, LadderRow } from './layout';
 import { arrowFor } from './layout';
+import { LADDER_PALETTES } from './svg';
 
 export interface LadderTextOptions {
   start?: number;
@@ -72,14 +73,8 @@ export function ladderMermaid(
   return lines.join('\n') + '\n';
 }
 
-const PLANT_COLOURS: Record<string, string> = {
-  syn: '#15803d',
-  fin: '#7c3aed',
-  rst: '#dc2626',
-  data: '#1d4ed8',
-  ack: '#6b7280',
-  other: '#5d6778',
-};
+/** PlantUML arrows take the drawing's light colours for each kind of segment. */
+const PLANT_COLOURS = LADDER_PALETTES.light.kinds;
 
 function plantText(s: string): string {
   return s.replace(/\r?\n/g, ' ');

@@ -10,23 +10,13 @@
  * sent. The same seed always gives the same trace. An unknown scenario is a
  * wrong command line (exit 64) and the message lists the names.
  */
-import type { Scenario, SegmentEvent, SimEvent } from '../../engine';
+import type { Scenario, SimEvent } from '../../engine';
 import type { RelativeNumbers } from '../../service/sim-service';
 import { defineCommand, EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE, UsageError, type CliIo } from './args';
 import { table } from './analyze';
+import { applicationErrorLine, lostMark, segmentLine, TRACE_PAD, traceTime } from './trace-lines';
 
 type Engine = typeof import('../../engine');
-
-function optionsText(e: SegmentEvent): string {
-  const o = e.options;
-  const bits: string[] = [];
-  if (o.mss !== undefined) bits.push(`MSS=${o.mss}`);
-  if (o.sackPermitted) bits.push('SACK_PERM');
-  if (o.tsval !== undefined) bits.push(`TSval=${o.tsval} TSecr=${o.tsecr ?? 0}`);
-  if (o.wscale !== undefined) bits.push(`WS=${2 ** o.wscale}`);
-  if (o.sack) bits.push(`SACK ${o.sack.map(([l, r]) => `${l}-${r}`).join(' ')}`);
-  return bits.join(' ');
-}
 
 /** The readable trace of a run: one line per segment (with why), per state change, per note and per error. */
 export function traceText(
@@ -40,28 +30,22 @@ export function traceText(
     .map(([n, h]) => `${n} ${h.address ?? ''}`.trim())
     .join(' · ');
   out.push(`${sc.title} (${sc.name}), seed ${seed}`, hostsLine, '');
-  const time = (t: number): string => `${t.toFixed(3)} ms`.padStart(14);
-  const pad = ' '.repeat(16);
   for (const e of events) {
     if (e.type === 'segment') {
       const { relSeq, relAck } = relative.of(e);
-      const flags = e.flags.join(',') || '<none>';
       const nums = `seq=${relSeq}${e.flags.includes('ACK') ? ` ack=${relAck}` : ''} len=${e.len} win=${e.win}`;
-      const opts = optionsText(e);
       const marks: string[] = [];
       if (e.injected) marks.push('[injected]');
       if (e.duplicate) marks.push('[duplicate]');
-      if (e.dropped) marks.push(`✗ lost${e.dropReason ? ` (${e.dropReason})` : ''}`);
-      out.push(
-        `${time(e.t)}  ${e.from} → ${e.to}  ${flags.padEnd(8)} ${nums}${opts ? `  ${opts}` : ''}${marks.length ? `  ${marks.join(' ')}` : ''}`,
-      );
-      out.push(`${pad}why: ${e.explain.text} [${e.explain.rfc}]`);
+      if (e.dropped) marks.push(lostMark(e));
+      out.push(segmentLine(e, nums, marks));
+      out.push(`${TRACE_PAD}why: ${e.explain.text} [${e.explain.rfc}]`);
     } else if (e.type === 'state') {
-      out.push(`${time(e.t)}  ${e.host}: ${e.from} → ${e.to}  (${e.reason})`);
+      out.push(`${traceTime(e.t)}  ${e.host}: ${e.from} → ${e.to}  (${e.reason})`);
     } else if (e.type === 'note') {
-      out.push(`${time(e.t)}  ${e.host}: ${e.text} [${e.rfc}]`);
+      out.push(`${traceTime(e.t)}  ${e.host}: ${e.text} [${e.rfc}]`);
     } else if (e.what === 'error') {
-      out.push(`${time(e.t)}  ${e.host}: the application sees ${e.code ?? 'an error'}`);
+      out.push(applicationErrorLine(e));
     }
   }
   return out.join('\n') + '\n';

@@ -19,31 +19,18 @@
  * netem` delay and loss on both ends. Needs Linux and root; otherwise exit 1
  * with what to do.
  */
-import type { SegmentEvent } from '../../engine';
 import type { LabNetwork } from '../../labnet';
 import type { VhostEvent } from '../../vhost';
 import { defineCommand, EXIT_FAILURE, EXIT_OK, UsageError, type CliIo } from './args';
+import { applicationErrorLine, lostMark, segmentLine, TRACE_PAD, traceTime } from './trace-lines';
 
 function oneLine(text: string): string {
   return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
 }
 
-function optionsText(e: SegmentEvent): string {
-  const o = e.options;
-  const bits: string[] = [];
-  if (o.mss !== undefined) bits.push(`MSS=${o.mss}`);
-  if (o.sackPermitted) bits.push('SACK_PERM');
-  if (o.tsval !== undefined) bits.push(`TSval=${o.tsval} TSecr=${o.tsecr ?? 0}`);
-  if (o.wscale !== undefined) bits.push(`WS=${2 ** o.wscale}`);
-  if (o.sack) bits.push(`SACK ${o.sack.map(([l, r]) => `${l}-${r}`).join(' ')}`);
-  return bits.join(' ');
-}
-
 /** A line printer that numbers seq/ack relative to each sender's first sequence number, as Wireshark does. */
 export function eventPrinter(): (e: VhostEvent) => string | null {
   const base = new Map<string, number>();
-  const time = (t: number): string => `${t.toFixed(3)} ms`.padStart(14);
-  const pad = ' '.repeat(16);
   return (e) => {
     if (e.type === 'segment') {
       const key = `${e.from}:${e.sport}>${e.to}:${e.dport}`;
@@ -51,24 +38,20 @@ export function eventPrinter(): (e: VhostEvent) => string | null {
       if (!base.has(key)) base.set(key, e.seq);
       const rel = (v: number, b: number | undefined): number => (b === undefined ? v : (v - b) >>> 0);
       const nums = `seq=${rel(e.seq, base.get(key))}${e.flags.includes('ACK') ? ` ack=${rel(e.ack, base.get(back))}` : ''} len=${e.len} win=${e.win}`;
-      const opts = optionsText(e);
-      const marks = [
-        e.injected ? '[injected]' : '',
-        e.dropped ? `✗ lost${e.dropReason ? ` (${e.dropReason})` : ''}` : '',
-      ]
-        .filter(Boolean)
-        .join(' ');
+      const marks: string[] = [];
+      if (e.injected) marks.push('[injected]');
+      if (e.dropped) marks.push(lostMark(e));
       return (
-        `${time(e.t)}  ${e.from} → ${e.to}  ${(e.flags.join(',') || '<none>').padEnd(8)} ${nums}${opts ? `  ${opts}` : ''}${marks ? `  ${marks}` : ''}\n` +
-        `${pad}why: ${e.explain.text}${e.explain.rfc ? ` [${e.explain.rfc}]` : ''}`
+        `${segmentLine(e, nums, marks)}\n` +
+        `${TRACE_PAD}why: ${e.explain.text}${e.explain.rfc ? ` [${e.explain.rfc}]` : ''}`
       );
     }
     if (e.type === 'state')
-      return `${time(e.t)}  ${e.host}${'inferred' in e ? ' (kernel, inferred)' : ''}: ${e.from} → ${e.to}${'inferred' in e ? '' : `  (${e.reason})`}`;
-    if (e.type === 'note') return `${time(e.t)}  ${e.host}: ${e.text}${e.rfc ? ` [${e.rfc}]` : ''}`;
-    if (e.type === 'neighbor') return `${time(e.t)}  ${e.host}: ${e.text}`;
-    if (e.what === 'error') return `${time(e.t)}  ${e.host}: the application sees ${e.code ?? 'an error'}`;
-    if (e.what === 'eof') return `${time(e.t)}  ${e.host}: the application reads end of file`;
+      return `${traceTime(e.t)}  ${e.host}${'inferred' in e ? ' (kernel, inferred)' : ''}: ${e.from} → ${e.to}${'inferred' in e ? '' : `  (${e.reason})`}`;
+    if (e.type === 'note') return `${traceTime(e.t)}  ${e.host}: ${e.text}${e.rfc ? ` [${e.rfc}]` : ''}`;
+    if (e.type === 'neighbor') return `${traceTime(e.t)}  ${e.host}: ${e.text}`;
+    if (e.what === 'error') return applicationErrorLine(e);
+    if (e.what === 'eof') return `${traceTime(e.t)}  ${e.host}: the application reads end of file`;
     return null;
   };
 }

@@ -22,6 +22,7 @@ import type {
 } from '../../../src-shared/contract';
 import type { SegmentRow } from '../../../src-shared/session';
 import { useBridge } from '../bridge';
+import { mergeRows } from './rows';
 
 export type SimMeta = Omit<SimState, 'rows'>;
 export type SimFlag = CommandArgs<'sim.inject'>['flag'];
@@ -93,11 +94,7 @@ export const useSimStore = defineStore('sim', () => {
     if (!st) return;
     const { rows: part, ...meta } = st;
     const same = sim.value?.simId === st.simId;
-    const old = rows.value;
-    if (!same || st.rowsOffset === 0) rows.value = part;
-    else if (!(st.rowsOffset === old.length && part.length === 0)) {
-      rows.value = old.slice(0, st.rowsOffset).concat(part);
-    }
+    rows.value = same ? mergeRows(rows.value, st.rowsOffset, part) : part;
     sim.value = meta;
     if (!same || (selected.value !== null && selected.value >= rows.value.length)) selected.value = null;
   }

@@ -23,6 +23,7 @@ import type {
 } from '../../../src-shared/contract';
 import type { SegmentRow } from '../../../src-shared/session';
 import { useBridge } from '../bridge';
+import { mergeRows } from './rows';
 
 export type VhostMeta = Omit<VhostState, 'rows'>;
 export type VhostFlag = CommandArgs<'vhost.inject'>['flag'];
@@ -92,10 +93,7 @@ export const useVhostStore = defineStore('vhost', () => {
       void refresh();
       return;
     }
-    const old = rows.value;
-    if (st.rowsOffset === 0) rows.value = part;
-    else if (!(st.rowsOffset === old.length && part.length === 0))
-      rows.value = old.slice(0, st.rowsOffset).concat(part);
+    rows.value = mergeRows(rows.value, st.rowsOffset, part);
     vhost.value = meta;
     if (changed || (selected.value !== null && selected.value >= rows.value.length)) selected.value = null;
   }

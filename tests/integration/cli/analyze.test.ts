@@ -10,29 +10,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main, EXIT_BAD_INPUT, EXIT_USAGE, type CliIo } from '../../../src-main/app/cli-main';
+import { EXIT_BAD_INPUT, EXIT_USAGE } from '../../../src-main/app/cli-main';
+import { run } from './run-cli';
 
 const PCAPS = join(__dirname, '..', '..', '..', '..', 'shared', 'pcaps');
 const tmp = mkdtempSync(join(tmpdir(), 'tcplab-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
-async function run(...argv: string[]): Promise<Run> {
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    stdout: (t) => void (out += t),
-    stderr: (t) => void (err += t),
-    waitForStop: () => Promise.resolve(),
-  };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
 
 /** Exactly one line on stderr, no stack trace. */
 function expectOneLine(err: string): string {

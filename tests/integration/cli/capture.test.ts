@@ -15,29 +15,15 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from '../../../src-main/app/cli-main';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../../../src-main/app/cli-main';
 import { runLabClient, startLabServer, type LabServer } from '../../../src-main/capture';
 import { isRoot, requireRootOnCi, sleep } from '../capture/root';
+import { NEVER_STOP, runCli, type CliRun } from './run-cli';
 
 requireRootOnCi();
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
-async function run(...argv: string[]): Promise<Run> {
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    stdout: (t) => void (out += t),
-    stderr: (t) => void (err += t),
-    waitForStop: () => new Promise<void>(() => undefined),
-  };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
+/** Nothing stops a command from outside here: each ends on its own terms. */
+const run = (...argv: string[]): Promise<CliRun> => runCli(argv, NEVER_STOP);
 
 function hasTshark(): boolean {
   try {

@@ -10,24 +10,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, type CliIo } from '../../../src-main/app/cli-main';
+import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK } from '../../../src-main/app/cli-main';
 import { LabService } from '../../../src-main/service/lab-service';
+import { run } from './run-cli';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tcplab-lab-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const LABS = join(__dirname, '..', '..', '..', 'resources', 'labs');
-
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    stdout: (t) => void (out += t),
-    stderr: (t) => void (err += t),
-    waitForStop: () => Promise.resolve(),
-  };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
 
 describe('tcplab lab', () => {
   it('lists the labs as JSON', async () => {

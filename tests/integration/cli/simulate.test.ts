@@ -7,26 +7,9 @@
  * unknown scenario exits 64 and lists the names).
  */
 import { describe, expect, it } from 'vitest';
-import { main, EXIT_USAGE, type CliIo } from '../../../src-main/app/cli-main';
+import { EXIT_USAGE } from '../../../src-main/app/cli-main';
 import { TCP_STATES } from '../../../src-shared/tcp';
-
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
-async function run(...argv: string[]): Promise<Run> {
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    stdout: (t) => void (out += t),
-    stderr: (t) => void (err += t),
-    waitForStop: () => Promise.resolve(),
-  };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
+import { run } from './run-cli';
 
 interface Json {
   scenario: string;

@@ -7,22 +7,13 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../../../src-main/app/cli-main';
 import { bare, labnetDown, spawnInLabnet, type LabNetwork } from '../../../src-main/labnet';
 import { isRoot, requireRootOnCi, until } from '../capture/root';
+import { NEVER_STOP, runCli, type CliRun } from '../cli/run-cli';
 
 requireRootOnCi();
 
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, {
-    stdout: (t) => void (out += t),
-    stderr: (t) => void (err += t),
-    waitForStop: () => new Promise(() => {}),
-  });
-  return { code, out, err };
-}
+const run = (argv: string[]): Promise<CliRun> => runCli(argv, NEVER_STOP);
 
 describe.skipIf(!(isRoot && process.platform === 'linux'))('tcplab vhost and labnet (root)', () => {
   let lab: LabNetwork | null = null;

@@ -4,20 +4,11 @@
  * text printer numbers sequence numbers relative to each side's first one.
  */
 import { describe, expect, it } from 'vitest';
-import { main } from '../../../src-main/app/cli-main';
 import { eventPrinter } from '../../../src-main/app/commands/vhost';
 import { parseHostPort } from '../../../src-main/vhost';
+import { NEVER_STOP, runCli, type CliRun } from '../../integration/cli/run-cli';
 
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, {
-    stdout: (t) => void (out += t),
-    stderr: (t) => void (err += t),
-    waitForStop: () => new Promise(() => {}),
-  });
-  return { code, out, err };
-}
+const run = (argv: string[]): Promise<CliRun> => runCli(argv, NEVER_STOP);
 
 describe('tcplab vhost / labnet usage', () => {
   it.each([
