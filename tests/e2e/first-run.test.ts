@@ -108,11 +108,13 @@ describe.skipIf(missing !== null)('first run and menu actions in web mode', () =
     await expect.poll(() => page.evaluate(htmlTheme)).toBe('dark');
     await page.locator('[data-testid=first-run-close]').click();
     await expect.poll(() => page.locator('[data-testid=first-run]').count()).toBe(0);
-    const saved = JSON.parse(readFileSync(join(dataDir, 'settings.json'), 'utf8')) as {
-      theme: string;
-      firstRunDone: boolean;
-    };
-    expect(saved).toMatchObject({ theme: 'dark', firstRunDone: true });
+    // The screen closes at once; the settings reach the disk after the service's reply.
+    const saved = () =>
+      JSON.parse(readFileSync(join(dataDir, 'settings.json'), 'utf8')) as {
+        theme: string;
+        firstRunDone: boolean;
+      };
+    await expect.poll(saved, { timeout: 10_000 }).toMatchObject({ theme: 'dark', firstRunDone: true });
   });
 
   it('follows theme and zoom menu actions sent to the service', async () => {
