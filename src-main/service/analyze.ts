@@ -9,7 +9,7 @@
 import {
   CaptureFormatError,
   captureReaderFromBytes,
-  decodeFrame,
+  decodeFrameAt,
   newDecodeScratch,
   openCaptureFile,
 } from '../wire';
@@ -97,7 +97,8 @@ export function analyzeCapture(source: string | Uint8Array, opts: AnalyzeOptions
   // One packet object reused for every segment (the tracker copies what it keeps); options of
   // non-SYN segments are parsed only when ladder rows, which show them, are kept.
   const scratch = newDecodeScratch(opts.keepSegments ?? false, opts.verifyChecksums ?? false);
-  // Likewise one record object, refilled by the reader for every packet.
+  // Likewise one record object, refilled by the reader for every packet with its bytes given in place
+  // (`span`: buf[start, end) of the reader's buffer, no view per packet).
   const reuse: CaptureRecord = {
     frame: 0,
     time: 0,
@@ -106,14 +107,21 @@ export function analyzeCapture(source: string | Uint8Array, opts: AnalyzeOptions
     origLength: 0,
     interfaceId: 0,
     offset: 0,
+    span: true,
+    buf: new Uint8Array(0),
+    start: 0,
+    end: 0,
   };
   try {
     for (;;) {
       const rec = reader.next(reuse);
       if (rec === null) break;
       packets++;
-      if (frames) frames.push({ time: rec.time, linkType: rec.linkType, data: rec.data.slice() });
-      const d = decodeFrame(rec.linkType, rec.data, rec.frame, rec.time, rec.origLength, scratch);
+      const buf = rec.buf!;
+      const start = rec.start!;
+      const end = rec.end!;
+      if (frames) frames.push({ time: rec.time, linkType: rec.linkType, data: buf.slice(start, end) });
+      const d = decodeFrameAt(rec.linkType, buf, start, end, rec.frame, rec.time, rec.origLength, scratch);
       if (d.kind === 'tcp') {
         tcpPackets++;
         if (!opts.verifyChecksums) d.packet.checksumOk = null;

@@ -195,8 +195,9 @@ export function analyzeSequence(
     if (plain && window !== 0 && window !== fwd.window && sameSeqAck) ta |= A.WINDOW_UPDATE;
     // WINDOW FULL: data reaching exactly the right edge of the peer's advertised window.
     if (len > 0 && rev.winScale !== -1 && (flags & (SYN | FIN | RST)) === 0) {
+      // The shift is 0…14, so `1 << shift` is exact (and much cheaper than `2 ** shift`).
       const shift = rev.lastWasSyn || rev.winScale === -2 ? 0 : rev.winScale;
-      if (seqAdd(seq, len) === seqAdd(rev.lastAck, rev.window * 2 ** shift)) ta |= A.WINDOW_FULL;
+      if (seqAdd(seq, len) === seqAdd(rev.lastAck, rev.window * (1 << shift))) ta |= A.WINDOW_FULL;
     }
     // KEEP-ALIVE ACK: repeats the previous ACK right after a keep-alive from the peer.
     if (plain && window !== 0 && window === fwd.window && sameSeqAck && rev.lastSegFlags & A.KEEP_ALIVE) {

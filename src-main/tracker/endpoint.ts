@@ -281,7 +281,9 @@ export function noteSent(
   s.sndNxt = s.hasSnd ? seqMax(s.sndNxt, nxt) : nxt;
   s.hasSnd = true;
   const ws = s.ws;
+  // The shift is 0…14 (noteSynWindowScale caps it), so `1 << shift` is exact and the scaled
+  // window, at most 2^30, stays a small integer.
   const shift = flags & SYN || ws.winScale < 0 ? 0 : ws.winScale;
-  s.rcvWnd = window * 2 ** shift;
+  s.rcvWnd = window * (1 << shift);
   s.hasWnd = true;
 }

@@ -415,19 +415,21 @@ export class Tracker {
       for (let i = 0; i < ANALYSIS_COUNT; i++) if (counts[i] > 0) analysis[ANALYSIS_NAMES[i]] = counts[i];
     }
     const o = classify(s.a, s.b, s.facts, s.b.port);
+    // Keys in the order of the `tcplab analyze --json` contract (contract keys first, then the rest),
+    // so the CLI can serialise a summary as it is.
     return {
       id: s.id,
       a: { ip: s.a.ip, port: s.a.port },
       b: { ip: s.b.ip, port: s.b.port },
       packets: s.packets,
       bytes: s.bytes,
-      payloadBytes: { a: s.a.payload, b: s.b.payload },
       firstTime: s.firstTime,
       lastTime: s.lastTime,
       outcome: o.outcome,
+      states: { a: s.a.state, b: s.b.state },
+      payloadBytes: { a: s.a.payload, b: s.b.payload },
       outcomeText: o.outcomeText,
       connState: o.connState,
-      states: { a: s.a.state, b: s.b.state },
       analysis,
       isn: { a: s.a.isnFromSyn ? s.a.isn : null, b: s.b.isnFromSyn ? s.b.isn : null },
       mss: { a: s.a.mss, b: s.b.mss },

@@ -32,6 +32,15 @@ export interface CaptureRecord {
   comment?: string;
   /** Byte offset of the record (pcap) or block (pcapng) in the file. */
   offset: number;
+  /**
+   * Bulk readers set this on the `reuse` record: `next()` then leaves `data` alone and gives the
+   * captured bytes as `buf[start, end)` instead, so no view is made per packet.
+   */
+  span?: boolean;
+  /** With `span`: the reader's buffer, valid only until the next `next()` call. */
+  buf?: Uint8Array;
+  start?: number;
+  end?: number;
 }
 
 export interface CaptureInterface {
@@ -165,13 +174,18 @@ class ByteWindow {
   }
 }
 
-/** Fills a caller's record object (`next(reuse)`), so bulk reading allocates no record per packet. */
+/**
+ * Fills a caller's record object (`next(reuse)`) with the bytes `buf[start, end)`, so bulk
+ * reading allocates no record per packet (and, with `span`, no view either).
+ */
 function fill(
   r: CaptureRecord,
   frame: number,
   time: number,
   linkType: number,
-  data: Uint8Array,
+  buf: Uint8Array,
+  start: number,
+  end: number,
   origLength: number,
   interfaceId: number,
   offset: number,
@@ -180,7 +194,13 @@ function fill(
   r.frame = frame;
   r.time = time;
   r.linkType = linkType;
-  r.data = data;
+  if (r.span === true) {
+    r.buf = buf;
+    r.start = start;
+    r.end = end;
+  } else {
+    r.data = buf.subarray(start, end);
+  }
   r.origLength = origLength;
   r.interfaceId = interfaceId;
   r.offset = offset;
@@ -311,14 +331,26 @@ class PcapReader implements CaptureReader {
     i = pos - w.start;
     this.pos = pos + hdr + incl;
     const time = sec + frac / this.tsResolution;
-    const data = w.buf.subarray(i + hdr, i + hdr + incl);
-    if (reuse !== undefined)
-      return fill(reuse, ++this.frame, time, this.linkType, data, orig, 0, pos, undefined);
+    if (reuse !== undefined) {
+      return fill(
+        reuse,
+        ++this.frame,
+        time,
+        this.linkType,
+        w.buf,
+        i + hdr,
+        i + hdr + incl,
+        orig,
+        0,
+        pos,
+        undefined,
+      );
+    }
     return {
       frame: ++this.frame,
       time,
       linkType: this.linkType,
-      data,
+      data: w.buf.subarray(i + hdr, i + hdr + incl),
       origLength: orig,
       interfaceId: 0,
       offset: pos,
@@ -481,8 +513,20 @@ class PcapngReader implements CaptureReader {
           const optStart = dataStart + ((caplen + 3) & ~3);
           const comment = optStart < bodyEnd ? this.readComment(optStart, bodyEnd, pos) : undefined;
           if (reuse !== undefined) {
-            const data = w.buf.subarray(dataStart, dataStart + caplen);
-            return fill(reuse, ++this.frame, time, desc.linkType, data, origLength, iface, pos, comment);
+            const end = dataStart + caplen;
+            return fill(
+              reuse,
+              ++this.frame,
+              time,
+              desc.linkType,
+              w.buf,
+              dataStart,
+              end,
+              origLength,
+              iface,
+              pos,
+              comment,
+            );
           }
           const rec: CaptureRecord = {
             frame: ++this.frame,
@@ -509,13 +553,14 @@ class PcapngReader implements CaptureReader {
           let caplen = Math.min(origLength, bodyEnd - body - 4);
           if (desc.snapLength > 0) caplen = Math.min(caplen, desc.snapLength);
           if (reuse !== undefined) {
-            const data = w.buf.subarray(body + 4, body + 4 + caplen);
             return fill(
               reuse,
               ++this.frame,
               this.lastTime,
               desc.linkType,
-              data,
+              w.buf,
+              body + 4,
+              body + 4 + caplen,
               origLength,
               iface,
               pos,

@@ -17,7 +17,11 @@
  * call) and, unless `allOptions` is set, its options are parsed only on SYN
  * segments — the only ones whose options the tracker reads when it keeps no
  * ladder rows — so the fast path allocates nothing per segment; with
- * `checksums` off the TCP checksum is not even summed.
+ * `checksums` off the TCP checksum is not even summed. `decodeFrameAt` reads
+ * a frame in place (`buf[start, end)`, the capture reader's own buffer), so
+ * not even a view is made per frame. Internally every offset is into that
+ * buffer and `cap` is the end of the captured bytes; offsets in messages are
+ * counted from the start of the frame.
  */
 import type { TcpOption, TcpPacket } from '../../src-shared/tcp';
 import { ipv4ToString, ipv6ToString } from './addr';
@@ -91,42 +95,60 @@ export function decodeFrame(
   origLength?: number,
   scratch?: DecodeScratch,
 ): DecodeResult {
+  return decodeFrameAt(linkType, data, 0, data.length, frame, time, origLength, scratch);
+}
+
+/** `decodeFrame` of the frame `buf[start, end)`, read in place. */
+export function decodeFrameAt(
+  linkType: number,
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  frame: number,
+  time: number,
+  origLength?: number,
+  scratch?: DecodeScratch,
+): DecodeResult {
   try {
-    const wire = origLength !== undefined && origLength > data.length ? origLength : data.length;
-    return decodeLink(linkType, data, frame, time, wire, scratch ?? null);
+    const captured = end - start;
+    const wire = origLength !== undefined && origLength > captured ? origLength : captured;
+    return decodeLink(linkType, buf, start, end, frame, time, start + wire, scratch ?? null);
   } catch (e) {
     // Not reachable by design (every read is bounds-checked); kept so a bug can never crash a capture.
     return malformed('frame', `decoder error: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
 
+/** `base` is the frame's first byte in `d`, `cap` the end of its captured bytes, `wire` the end on the wire. */
 function decodeLink(
   linkType: number,
   d: Uint8Array,
+  base: number,
+  cap: number,
   frame: number,
   time: number,
   wire: number,
   scratch: DecodeScratch | null,
 ): DecodeResult {
-  const len = d.length;
+  const len = cap - base;
   let off: number;
   let type: number;
   switch (linkType) {
     case LINKTYPE.ETHERNET:
       if (len < ETH.HEADER)
         return malformed('Ethernet', `frame of ${len} bytes is shorter than the 14-byte header`);
-      type = (d[ETH.TYPE] << 8) | d[ETH.TYPE + 1];
-      off = ETH.HEADER;
+      type = (d[base + ETH.TYPE] << 8) | d[base + ETH.TYPE + 1];
+      off = base + ETH.HEADER;
       if (type <= 1500) return other('LLC');
       break;
     case LINKTYPE.LINUX_SLL: {
       if (len < SLL.HEADER) {
         return malformed('Linux cooked capture', `frame of ${len} bytes is shorter than the 16-byte header`);
       }
-      const hatype = (d[SLL.HA_TYPE] << 8) | d[SLL.HA_TYPE + 1];
+      const hatype = (d[base + SLL.HA_TYPE] << 8) | d[base + SLL.HA_TYPE + 1];
       if (hatype === SLL.ARPHRD_NETLINK) return other('Netlink');
-      type = (d[SLL.PROTOCOL] << 8) | d[SLL.PROTOCOL + 1];
-      off = SLL.HEADER;
+      type = (d[base + SLL.PROTOCOL] << 8) | d[base + SLL.PROTOCOL + 1];
+      off = base + SLL.HEADER;
       if (type <= 1500) return other('LLC');
       break;
     }
@@ -137,63 +159,65 @@ function decodeLink(
           `frame of ${len} bytes is shorter than the 20-byte header`,
         );
       }
-      const hatype = (d[SLL2.HA_TYPE] << 8) | d[SLL2.HA_TYPE + 1];
+      const hatype = (d[base + SLL2.HA_TYPE] << 8) | d[base + SLL2.HA_TYPE + 1];
       if (hatype === SLL.ARPHRD_NETLINK) return other('Netlink');
-      type = (d[SLL2.PROTOCOL] << 8) | d[SLL2.PROTOCOL + 1];
-      off = SLL2.HEADER;
+      type = (d[base + SLL2.PROTOCOL] << 8) | d[base + SLL2.PROTOCOL + 1];
+      off = base + SLL2.HEADER;
       if (type <= 1500) return other('LLC');
       break;
     }
     case LINKTYPE.NULL:
     case LINKTYPE.LOOP: {
       if (len < 4) return malformed('Loopback', `frame of ${len} bytes is shorter than the 4-byte header`);
-      let family = ((d[0] << 24) | (d[1] << 16) | (d[2] << 8) | d[3]) >>> 0;
+      let family = ((d[base] << 24) | (d[base + 1] << 16) | (d[base + 2] << 8) | d[base + 3]) >>> 0;
       // NULL is in the capturing host's byte order: a family in the high half means little-endian.
-      if (linkType === LINKTYPE.NULL && (family & 0xffff) === 0) family = (d[0] | (d[1] << 8)) >>> 0;
+      if (linkType === LINKTYPE.NULL && (family & 0xffff) === 0)
+        family = (d[base] | (d[base + 1] << 8)) >>> 0;
       const version = nullFamilyVersion(family);
       if (version === 0) return other(`loopback address family ${family}`);
       return version === 4
-        ? decodeIpv4(d, 4, frame, time, wire, scratch)
-        : decodeIpv6(d, 4, frame, time, wire, scratch);
+        ? decodeIpv4(d, base + 4, cap, frame, time, wire, scratch)
+        : decodeIpv6(d, base, base + 4, cap, frame, time, wire, scratch);
     }
     case LINKTYPE.RAW:
     case LINKTYPE.RAW_12:
     case LINKTYPE.RAW_14: {
       if (len < 1) return malformed('IP', 'empty frame');
-      const version = d[0] >> 4;
-      if (version === 4) return decodeIpv4(d, 0, frame, time, wire, scratch);
-      if (version === 6) return decodeIpv6(d, 0, frame, time, wire, scratch);
+      const version = d[base] >> 4;
+      if (version === 4) return decodeIpv4(d, base, cap, frame, time, wire, scratch);
+      if (version === 6) return decodeIpv6(d, base, base, cap, frame, time, wire, scratch);
       return malformed('IP', `version ${version} is neither 4 nor 6`);
     }
     case LINKTYPE.IPV4:
-      return decodeIpv4(d, 0, frame, time, wire, scratch);
+      return decodeIpv4(d, base, cap, frame, time, wire, scratch);
     case LINKTYPE.IPV6:
-      return decodeIpv6(d, 0, frame, time, wire, scratch);
+      return decodeIpv6(d, base, base, cap, frame, time, wire, scratch);
     default:
       return other(`link type ${linkType}`);
   }
   // 802.1Q / 802.1ad tags, any number (each one consumes 4 bytes, so the loop ends).
   while (type === ETHERTYPE.VLAN || type === ETHERTYPE.QINQ || type === ETHERTYPE.QINQ_OLD) {
-    if (off + VLAN.HEADER > len) {
-      return malformed('802.1Q', `tag at byte ${off} needs 4 bytes, only ${len - off} captured`);
+    if (off + VLAN.HEADER > cap) {
+      return malformed('802.1Q', `tag at byte ${off - base} needs 4 bytes, only ${cap - off} captured`);
     }
     type = (d[off + VLAN.TYPE] << 8) | d[off + VLAN.TYPE + 1];
     off += VLAN.HEADER;
   }
-  if (type === ETHERTYPE.IPV4) return decodeIpv4(d, off, frame, time, wire, scratch);
-  if (type === ETHERTYPE.IPV6) return decodeIpv6(d, off, frame, time, wire, scratch);
+  if (type === ETHERTYPE.IPV4) return decodeIpv4(d, off, cap, frame, time, wire, scratch);
+  if (type === ETHERTYPE.IPV6) return decodeIpv6(d, base, off, cap, frame, time, wire, scratch);
   return other(etherTypeName(type));
 }
 
 function decodeIpv4(
   d: Uint8Array,
   off: number,
+  cap: number,
   frame: number,
   time: number,
   wire: number,
   scratch: DecodeScratch | null,
 ): DecodeResult {
-  const avail = d.length - off;
+  const avail = cap - off;
   if (avail < IPV4.MIN_HEADER) {
     return malformed(
       'IPv4',
@@ -218,18 +242,20 @@ function decodeIpv4(
   if ((frag & 0x3fff) !== 0) return other('IPv4 fragment');
   const protocol = d[off + IPV4.PROTOCOL];
   if (protocol !== TCP.PROTOCOL) return other(ipProtocolName(protocol));
-  return decodeTcp(d, off + ihl, off + total, 4, off + IPV4.SRC, off + IPV4.DST, frame, time, scratch);
+  return decodeTcp(d, off + ihl, off + total, cap, 4, off + IPV4.SRC, off + IPV4.DST, frame, time, scratch);
 }
 
 function decodeIpv6(
   d: Uint8Array,
+  base: number,
   off: number,
+  cap: number,
   frame: number,
   time: number,
   wire: number,
   scratch: DecodeScratch | null,
 ): DecodeResult {
-  const avail = d.length - off;
+  const avail = cap - off;
   if (avail < IPV6.HEADER) {
     return malformed(
       'IPv6',
@@ -251,13 +277,13 @@ function decodeIpv6(
   }
   const end = off + IPV6.HEADER + plen;
   let p = off + IPV6.HEADER;
-  const len = d.length;
+  const len = cap;
   // The pseudo-header uses the final destination, which a routing header may carry (RFC 8200 §8.1).
   let dstOff = off + IPV6.DST;
   for (let n = 0; n < 64; n++) {
     switch (nh) {
       case TCP.PROTOCOL:
-        return decodeTcp(d, p, end, 6, off + IPV6.SRC, dstOff, frame, time, scratch);
+        return decodeTcp(d, p, end, cap, 6, off + IPV6.SRC, dstOff, frame, time, scratch);
       case IPV6_EXT.HOP_BY_HOP:
       case IPV6_EXT.ROUTING:
       case IPV6_EXT.DEST_OPTS:
@@ -266,7 +292,7 @@ function decodeIpv6(
       case IPV6_EXT.SHIM6:
       case IPV6_EXT.AH: {
         if (p + 2 > len) {
-          return malformed('IPv6', `${ipProtocolName(nh)} header at byte ${p} cut by the capture`);
+          return malformed('IPv6', `${ipProtocolName(nh)} header at byte ${p - base} cut by the capture`);
         }
         const hlen = nh === IPV6_EXT.AH ? (d[p + 1] + 2) * 4 : (d[p + 1] + 1) * 8;
         if (p + hlen > end) {
@@ -276,7 +302,7 @@ function decodeIpv6(
           );
         }
         if (p + hlen > len) {
-          return malformed('IPv6', `${ipProtocolName(nh)} header at byte ${p} cut by the capture`);
+          return malformed('IPv6', `${ipProtocolName(nh)} header at byte ${p - base} cut by the capture`);
         }
         if (nh === IPV6_EXT.ROUTING && d[p + 3] > 0) dstOff = routingFinalDestination(d, p, hlen, dstOff);
         nh = d[p];
@@ -284,7 +310,7 @@ function decodeIpv6(
         break;
       }
       case IPV6_EXT.FRAGMENT: {
-        if (p + 8 > len) return malformed('IPv6', `fragment header at byte ${p} cut by the capture`);
+        if (p + 8 > len) return malformed('IPv6', `fragment header at byte ${p - base} cut by the capture`);
         if (p + 8 > end) return malformed('IPv6', `fragment header runs past the payload length ${plen}`);
         const fo = (d[p + 2] << 8) | d[p + 3];
         // Offset (13 bits) and M flag: anything but an atomic fragment is a real fragment.
@@ -306,6 +332,7 @@ function decodeTcp(
   d: Uint8Array,
   t: number,
   end: number,
+  cap: number,
   ipVersion: 4 | 6,
   srcOff: number,
   dstOff: number,
@@ -317,7 +344,7 @@ function decodeTcp(
   if (segLen < TCP.MIN_HEADER) {
     return malformed('TCP', `segment of ${segLen} bytes is shorter than the 20-byte header`);
   }
-  const len = d.length;
+  const len = cap;
   if (t + TCP.MIN_HEADER > len) {
     return malformed('TCP', `header cut by the capture: ${len - t} of 20 bytes captured`);
   }
