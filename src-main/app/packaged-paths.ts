@@ -101,7 +101,7 @@ export interface HelperFiles {
   helper: string;
   /** cap-adapter.cjs beside it. */
   adapter: string;
-  /** The `cap` package folder the helper's require('cap') finds. */
+  /** The `cap` package folder the helper loads as cap. */
   capDir: string;
   /** cap's native addon (built for Electron's ABI when packaged). */
   capNative: string;
@@ -125,7 +125,7 @@ export function helperFiles(env: PackagedEnv): HelperFiles {
 
 /**
  * The `cap` folder Node's resolution finds from the helper's folder (walking
- * up through node_modules folders), or null: what require('cap') inside the
+ * up through node_modules folders), or null: what loading cap inside the
  * helper will load.
  */
 export function resolveCapFrom(
