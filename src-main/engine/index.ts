@@ -24,7 +24,7 @@ export {
   type LinkSpec,
 } from './scenario';
 export { listScenarios, loadScenario, runScenario, scenarioDir, type ScenarioInfo } from './scenarios';
-export { eventOptions, segOptions } from './options';
+export { eventOptions, segmentEventHead, segOptions } from './options';
 export {
   DEFAULT_TCP,
   type Explain,

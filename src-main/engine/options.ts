@@ -5,9 +5,9 @@
  * ends end up using, and the effective send MSS: the peer's MSS less the bytes
  * of options every segment carries (12 for timestamps), as Linux computes it.
  */
-import type { TcpOption } from '../../src-shared/tcp';
+import { flagNames, type TcpFlagName, type TcpOption } from '../../src-shared/tcp';
 import type { Tcb } from './tcb';
-import type { EventOptions, SegOptions, Segment, TcpConfig } from './types';
+import type { EventOptions, SegOptions, Segment, SegmentEvent, TcpConfig } from './types';
 
 /** MSS assumed when the peer sends none (RFC 9293 §3.7.1, IPv4). */
 export const DEFAULT_MSS = 536;
@@ -119,6 +119,55 @@ export function eventOptions(seg: Segment): EventOptions {
   }
   if (o.sack) out.sack = o.sack.map(([l, r]) => [l, r] as [number, number]);
   return out;
+}
+
+const FLAG_CACHE: TcpFlagName[][] = [];
+
+/**
+ * The fields every segment event shares, in the order the JSON trace prints
+ * them (time, ids, endpoints, flags, numbers, options); the caller adds
+ * `dropped`, `arrive`, `explain` and what else it knows. Used by the
+ * simulation and by the virtual host on a real interface.
+ */
+export function segmentEventHead(
+  seg: Segment,
+  t: number,
+  id: number,
+  from: string = seg.src,
+  to: string = seg.dst,
+): Pick<
+  SegmentEvent,
+  | 't'
+  | 'type'
+  | 'id'
+  | 'from'
+  | 'to'
+  | 'sport'
+  | 'dport'
+  | 'flags'
+  | 'seq'
+  | 'ack'
+  | 'len'
+  | 'win'
+  | 'wnd'
+  | 'options'
+> {
+  return {
+    t,
+    type: 'segment',
+    id,
+    from,
+    to,
+    sport: seg.srcPort,
+    dport: seg.dstPort,
+    flags: (FLAG_CACHE[seg.flags] ??= flagNames(seg.flags)).slice(),
+    seq: seg.seq,
+    ack: seg.ack,
+    len: seg.len,
+    win: seg.win,
+    wnd: seg.wnd,
+    options: eventOptions(seg),
+  };
 }
 
 /** The negotiation result stored on a TCB, so a retransmitted SYN-ACK echoes the same options. */

@@ -8,13 +8,13 @@
  * out-of-window, or typed in.
  */
 import { seqAdd } from '../../src-shared/seqnum';
-import { TCP_FLAG, flagBits, flagNames, type TcpFlagName } from '../../src-shared/tcp';
+import { TCP_FLAG, flagBits, flagNames } from '../../src-shared/tcp';
 import { Host, type HostOptions } from './host';
 import { Link, type LinkParams } from './link';
 import { Prng } from './prng';
 import type { Tcb } from './tcb';
 import { EventQueue } from './queue';
-import { eventOptions } from './options';
+import { segmentEventHead } from './options';
 import {
   DEFAULT_TCP,
   type Explain,
@@ -56,11 +56,6 @@ export interface InjectSpec {
 
 type Item =
   { kind: 0; host: Host; seg: Segment } | { kind: 1; host: Host; tcb: Tcb } | { kind: 2; fn: () => void };
-
-const FLAG_CACHE: TcpFlagName[][] = [];
-function flagList(bits: number): TcpFlagName[] {
-  return (FLAG_CACHE[bits] ??= flagNames(bits)).slice();
-}
 
 export class Simulation {
   readonly seed: number;
@@ -230,20 +225,7 @@ export class Simulation {
     }
     if (!this.observed) return null;
     const ev: SegmentEvent = {
-      t: this.now,
-      type: 'segment',
-      id: this.segId++,
-      from: seg.src,
-      to: seg.dst,
-      sport: seg.srcPort,
-      dport: seg.dstPort,
-      flags: flagList(seg.flags),
-      seq: seg.seq,
-      ack: seg.ack,
-      len: seg.len,
-      win: seg.win,
-      wnd: seg.wnd,
-      options: eventOptions(seg),
+      ...segmentEventHead(seg, this.now, this.segId++),
       dropped: d.dropped,
       arrive: d.arrive,
       explain: seg.explain,

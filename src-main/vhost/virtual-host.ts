@@ -24,7 +24,7 @@ import { seqAdd } from '../../src-shared/seqnum';
 import { flagBits, flagNames, TCP_FLAG, type TcpPacket, type TcpState } from '../../src-shared/tcp';
 import {
   DEFAULT_TCP,
-  eventOptions,
+  segmentEventHead,
   Host,
   Listener,
   Prng,
@@ -507,20 +507,7 @@ export class VirtualHost {
     const version = peerIp.includes(':') ? 6 : 4;
     const local = this.address(version) as string;
     const ev: SegmentEvent = {
-      t: this.now,
-      type: 'segment',
-      id: this.segId++,
-      from: seg.src,
-      to: seg.dst,
-      sport: seg.srcPort,
-      dport: seg.dstPort,
-      flags: flagNames(seg.flags),
-      seq: seg.seq,
-      ack: seg.ack,
-      len: seg.len,
-      win: seg.win,
-      wnd: seg.wnd,
-      options: eventOptions(seg),
+      ...segmentEventHead(seg, this.now, this.segId++),
       dropped: false,
       arrive: null,
       explain: seg.explain,
@@ -773,20 +760,7 @@ export class VirtualHost {
     const ev = (dropped: boolean): SegmentEvent => {
       const t = this.now;
       const e: SegmentEvent = {
-        t,
-        type: 'segment',
-        id: this.segId++,
-        from: peer,
-        to: this.name,
-        sport: seg.srcPort,
-        dport: seg.dstPort,
-        flags: flagNames(seg.flags),
-        seq: seg.seq,
-        ack: seg.ack,
-        len: seg.len,
-        win: seg.win,
-        wnd: seg.wnd,
-        options: eventOptions(seg),
+        ...segmentEventHead(seg, t, this.segId++, peer, this.name),
         dropped,
         arrive: dropped ? null : t,
         explain,
