@@ -681,16 +681,20 @@ function condition(
   return null;
 }
 
+/** The `do:` of an action, or null (with the error recorded) when it is not a known kind. */
+function actionKind(c: V, kind: unknown, path: LabPath): LabActionKind | null {
+  if (LAB_ACTION_KINDS.includes(kind as LabActionKind)) return kind as LabActionKind;
+  c.fail([...path, 'do'], `unknown action ${describe(kind)}; use one of ${LAB_ACTION_KINDS.join(', ')}`);
+  return null;
+}
+
 function actionSpec(c: V, v: unknown, path: LabPath): LabActionSpec | null {
   const o = c.obj(v, path, 'an action');
   if (!o) return null;
   c.keys(o, path, ACTION_SPEC_KEYS, 'action');
-  const kind = o.do;
-  if (!LAB_ACTION_KINDS.includes(kind as LabActionKind)) {
-    c.fail([...path, 'do'], `unknown action ${describe(kind)}; use one of ${LAB_ACTION_KINDS.join(', ')}`);
-    return null;
-  }
-  const a: LabActionSpec = { host: c.host(o.host, [...path, 'host']), do: kind as LabActionKind };
+  const kind = actionKind(c, o.do, path);
+  if (kind === null) return null;
+  const a: LabActionSpec = { host: c.host(o.host, [...path, 'host']), do: kind };
   if (o.to !== undefined) a.to = c.host(o.to, [...path, 'to']);
   if (o.ports !== undefined)
     a.ports = c
@@ -722,15 +726,12 @@ function checkAttemptAction(c: V, v: unknown, path: LabPath): LabAttemptAction |
   const o = c.obj(v, path, 'an action');
   if (!o) return null;
   c.keys(o, path, ATTEMPT_ACTION_KEYS, 'action');
-  const kind = o.do;
-  if (!LAB_ACTION_KINDS.includes(kind as LabActionKind)) {
-    c.fail([...path, 'do'], `unknown action ${describe(kind)}; use one of ${LAB_ACTION_KINDS.join(', ')}`);
-    return null;
-  }
+  const kind = actionKind(c, o.do, path);
+  if (kind === null) return null;
   const a: LabAttemptAction = {
     at: c.num(o.at, [...path, 'at'], 'a virtual time in ms', 0, 86_400_000),
     host: c.host(o.host, [...path, 'host']),
-    do: kind as LabActionKind,
+    do: kind,
   };
   if (o.to !== undefined) a.to = c.host(o.to, [...path, 'to']);
   a.port = c.optNum(o.port, [...path, 'port'], 'a port', 1, 65535);
