@@ -17,6 +17,16 @@
 import type { SegmentAnalysis } from '../../src-shared/session';
 import { TCP_FLAG } from '../../src-shared/tcp';
 import { seqAdd, seqGT, seqLE, seqLT } from '../../src-shared/seqnum';
+import {
+  BASE,
+  FIRST_RTT,
+  LAST_ACK,
+  LAST_ACK_TIME,
+  MAX_SEQ_TO_BE_ACKED,
+  MRU_SYN,
+  NEXT_SEQ,
+  NEXT_SEQ_TIME,
+} from './columns';
 
 /** Bit positions, in the order of `ANALYSIS_NAMES`. */
 export const A = {
@@ -77,15 +87,16 @@ export function countAnalysis(counts: Uint32Array, mask: number): void {
   for (let i = 0; mask !== 0; i++, mask >>>= 1) if (mask & 1) counts[i]++;
 }
 
-/** Wireshark's per-direction sequence analysis state (`tcp_flow_t` + `tcp_analyze_seq_flow_info_t`). */
+/**
+ * Wireshark's per-direction sequence analysis state (`tcp_flow_t` +
+ * `tcp_analyze_seq_flow_info_t`). Its sequence numbers and times (`base`,
+ * `nextseq`, `maxseqtobeacked`, `lastack` and their times) live in the side
+ * columns (`columns.ts`) at offset `i`; the small integers stay here.
+ */
 export interface WsFlow {
+  /** Offset of the sending side's slots in the side columns. */
+  readonly i: number;
   baseSet: boolean;
-  base: number;
-  nextSeq: number; // 0 = not seen (Wireshark's convention)
-  nextSeqTime: number;
-  maxSeqToBeAcked: number;
-  lastAck: number; // 0 = not seen
-  lastAckTime: number;
   window: number; // raw window of the last segment sent
   dupAckNum: number;
   lastSegFlags: number;
@@ -95,27 +106,16 @@ export interface WsFlow {
   lastWasSyn: boolean;
 }
 
-export function newWsFlow(): WsFlow {
+export function newWsFlow(i: number): WsFlow {
   return {
+    i,
     baseSet: false,
-    base: 0,
-    nextSeq: 0,
-    nextSeqTime: 0,
-    maxSeqToBeAcked: 0,
-    lastAck: 0,
-    lastAckTime: 0,
     window: 0,
     dupAckNum: 0,
     lastSegFlags: 0,
     winScale: -1,
     lastWasSyn: false,
   };
-}
-
-/** Per-session timing Wireshark keeps for the out-of-order threshold (`ts_first_rtt`, `ts_mru_syn`). */
-export interface WsTiming {
-  firstRtt: number; // seconds; 0 = unknown
-  mruSyn: number; // time of the most recent pure SYN; 0 = none
 }
 
 const SYN = TCP_FLAG.SYN;
@@ -150,12 +150,15 @@ export function noteSynWindowScale(fwd: WsFlow, rev: WsFlow, isSynAck: boolean, 
 /**
  * Wireshark's `tcp_analyze_sequence_number` for one segment sent on `fwd`
  * (with `rev` the other direction); returns the analysis bits and updates
- * both flows. `time` is in seconds.
+ * both flows. `time` is in seconds; `n` is the side columns (`columns.ts`) and
+ * `t` the session's row there, holding the per-session timing Wireshark keeps
+ * for the out-of-order threshold (`ts_first_rtt`, `ts_mru_syn`).
  */
 export function analyzeSequence(
+  n: Float64Array,
   fwd: WsFlow,
   rev: WsFlow,
-  timing: WsTiming,
+  t: number,
   seq: number,
   ack: number,
   len: number,
@@ -164,40 +167,45 @@ export function analyzeSequence(
   time: number,
 ): number {
   let ta = 0;
+  const f = fwd.i;
+  const r = rev.i;
+  const fwdNextSeq = n[f + NEXT_SEQ];
+  const fwdLastAck = n[f + LAST_ACK];
+  const revLastAck = n[r + LAST_ACK];
 
   // Base sequence numbers for relative numbering (non-SYN first segments start at 1).
   if (!fwd.baseSet) {
-    fwd.base = flags & SYN ? seq : seqAdd(seq, -1);
+    n[f + BASE] = flags & SYN ? seq : seqAdd(seq, -1);
     fwd.baseSet = true;
   }
   if (!rev.baseSet && flags & ACK) {
-    rev.base = seqAdd(ack, -1);
+    n[r + BASE] = seqAdd(ack, -1);
     rev.baseSet = true;
   }
 
   checks: {
     // ZERO WINDOW PROBE: 1 byte at the next expected seq while the peer's window is 0.
-    if (len === 1 && seq === fwd.nextSeq && rev.window === 0) {
+    if (len === 1 && seq === fwdNextSeq && rev.window === 0) {
       ta |= A.ZERO_WINDOW_PROBE;
       break checks;
     }
     // ZERO WINDOW: window 0 on a segment without SYN/FIN/RST.
     if (window === 0 && (flags & (RST | FIN | SYN)) === 0) ta |= A.ZERO_WINDOW;
     // LOST SEGMENT: starts beyond the highest nextseq seen (not for RST).
-    if (fwd.nextSeq !== 0 && seqGT(seq, fwd.nextSeq) && (flags & RST) === 0) ta |= A.LOST_SEGMENT;
+    if (fwdNextSeq !== 0 && seqGT(seq, fwdNextSeq) && (flags & RST) === 0) ta |= A.LOST_SEGMENT;
     // KEEP-ALIVE: 0 or 1 byte starting one before the next expected seq.
-    if ((len === 0 || len === 1) && (flags & (SYN | FIN | RST)) === 0 && seq === seqAdd(fwd.nextSeq, -1)) {
+    if ((len === 0 || len === 1) && (flags & (SYN | FIN | RST)) === 0 && seq === seqAdd(fwdNextSeq, -1)) {
       ta |= A.KEEP_ALIVE;
     }
     const plain = len === 0 && (flags & (SYN | FIN | RST)) === 0;
-    const sameSeqAck = seq === fwd.nextSeq && ack === fwd.lastAck;
+    const sameSeqAck = seq === fwdNextSeq && ack === fwdLastAck;
     // WINDOW UPDATE: same seq/ack as before, no data, a new non-zero window.
     if (plain && window !== 0 && window !== fwd.window && sameSeqAck) ta |= A.WINDOW_UPDATE;
     // WINDOW FULL: data reaching exactly the right edge of the peer's advertised window.
     if (len > 0 && rev.winScale !== -1 && (flags & (SYN | FIN | RST)) === 0) {
       // The shift is 0…14, so `1 << shift` is exact (and much cheaper than `2 ** shift`).
       const shift = rev.lastWasSyn || rev.winScale === -2 ? 0 : rev.winScale;
-      if (seqAdd(seq, len) === seqAdd(rev.lastAck, rev.window * (1 << shift))) ta |= A.WINDOW_FULL;
+      if (seqAdd(seq, len) === seqAdd(revLastAck, rev.window * (1 << shift))) ta |= A.WINDOW_FULL;
     }
     // KEEP-ALIVE ACK: repeats the previous ACK right after a keep-alive from the peer.
     if (plain && window !== 0 && window === fwd.window && sameSeqAck && rev.lastSegFlags & A.KEEP_ALIVE) {
@@ -216,12 +224,14 @@ export function analyzeSequence(
   }
 
   // finished_fwd: a new ack number resets the duplicate ACK counter.
-  if (ack !== fwd.lastAck) fwd.dupAckNum = 0;
+  if (ack !== fwdLastAck) fwd.dupAckNum = 0;
 
   // ACKED UNSEEN: acknowledges beyond what we saw the other side send.
-  if (rev.maxSeqToBeAcked !== 0 && seqGT(ack, rev.maxSeqToBeAcked) && flags & ACK) {
-    if (seqGT(rev.maxSeqToBeAcked, rev.nextSeq)) {
-      rev.maxSeqToBeAcked = rev.nextSeq;
+  const revMax = n[r + MAX_SEQ_TO_BE_ACKED];
+  if (revMax !== 0 && seqGT(ack, revMax) && flags & ACK) {
+    const revNextSeq = n[r + NEXT_SEQ];
+    if (seqGT(revMax, revNextSeq)) {
+      n[r + MAX_SEQ_TO_BE_ACKED] = revNextSeq;
       ta |= A.ACKED_UNSEEN;
     } else {
       if (rev.dupAckNum === 0) ta |= A.ACKED_UNSEEN;
@@ -233,22 +243,28 @@ export function analyzeSequence(
   const synFin = flags & (SYN | FIN) ? 1 : 0;
   const nextSeq = seqAdd(seq, len + synFin);
   if ((len > 0 || synFin) && (ta & A.KEEP_ALIVE) === 0) {
-    let notAdvanced = fwd.nextSeq !== 0 && seqLT(seq, fwd.nextSeq);
+    let notAdvanced = fwdNextSeq !== 0 && seqLT(seq, fwdNextSeq);
     // More than one byte starting right after a possible zero window probe is new data.
-    if (notAdvanced && len > 1 && seqAdd(fwd.nextSeq, -1) === seq) notAdvanced = false;
+    if (notAdvanced && len > 1 && seqAdd(fwdNextSeq, -1) === seq) notAdvanced = false;
     retrans: {
-      if (len > 0 && rev.lastAck !== 0 && seqLE(seqAdd(seq, len), rev.lastAck)) {
+      if (len > 0 && revLastAck !== 0 && seqLE(seqAdd(seq, len), revLastAck)) {
         // Wireshark also marks it `tcp.analysis.retransmission`, so filters and counts agree.
         ta |= A.SPURIOUS_RETRANSMISSION | A.RETRANSMISSION;
         break retrans;
       }
       // Fast retransmission: >= 2 dup ACKs for this seq within 20 ms (Wireshark's default precedence).
-      if (notAdvanced && rev.dupAckNum >= 2 && rev.lastAck === seq && within(time, rev.lastAckTime, 0.02)) {
+      if (
+        notAdvanced &&
+        rev.dupAckNum >= 2 &&
+        revLastAck === seq &&
+        within(time, n[r + LAST_ACK_TIME], 0.02)
+      ) {
         ta |= A.RETRANSMISSION;
         break retrans;
       }
-      const threshold = timing.firstRtt !== 0 ? timing.firstRtt : 0.003;
-      if (notAdvanced && within(time, fwd.nextSeqTime, threshold) && fwd.nextSeq !== nextSeq) {
+      const firstRtt = n[t + FIRST_RTT];
+      const threshold = firstRtt !== 0 ? firstRtt : 0.003;
+      if (notAdvanced && within(time, n[f + NEXT_SEQ_TIME], threshold) && fwdNextSeq !== nextSeq) {
         ta |= A.OUT_OF_ORDER;
         break retrans;
       }
@@ -258,24 +274,25 @@ export function analyzeSequence(
 
   // finished_checking_retransmission_type: remember the highest nextseq and the contiguous edge.
   const zwp = (ta & A.ZERO_WINDOW_PROBE) !== 0;
-  if ((seqGT(nextSeq, fwd.nextSeq) || fwd.nextSeq === 0) && !zwp) {
-    fwd.nextSeq = nextSeq;
-    fwd.nextSeqTime = time;
+  if ((seqGT(nextSeq, fwdNextSeq) || fwdNextSeq === 0) && !zwp) {
+    n[f + NEXT_SEQ] = nextSeq;
+    n[f + NEXT_SEQ_TIME] = time;
   }
-  if ((seq === fwd.maxSeqToBeAcked || fwd.maxSeqToBeAcked === 0) && !zwp) {
-    fwd.maxSeqToBeAcked = fwd.nextSeq;
+  const fwdMax = n[f + MAX_SEQ_TO_BE_ACKED];
+  if ((seq === fwdMax || fwdMax === 0) && !zwp) {
+    n[f + MAX_SEQ_TO_BE_ACKED] = n[f + NEXT_SEQ];
   }
   fwd.window = window;
   fwd.lastWasSyn = (flags & SYN) !== 0;
-  fwd.lastAck = ack;
-  fwd.lastAckTime = time;
+  n[f + LAST_ACK] = ack;
+  n[f + LAST_ACK_TIME] = time;
   fwd.lastSegFlags = ta;
   return ta;
 }
 
-/** Wireshark's initial-RTT bookkeeping; call before `analyzeSequence`. */
-export function noteTiming(timing: WsTiming, flags: number, time: number): void {
+/** Wireshark's initial-RTT bookkeeping in the session row `t` of `n`; call before `analyzeSequence`. */
+export function noteTiming(n: Float64Array, t: number, flags: number, time: number): void {
   const sa = flags & (SYN | ACK);
-  if (sa === ACK && timing.mruSyn !== 0 && timing.firstRtt === 0) timing.firstRtt = time - timing.mruSyn;
-  if (sa === SYN) timing.mruSyn = time;
+  if (sa === ACK && n[t + MRU_SYN] !== 0 && n[t + FIRST_RTT] === 0) n[t + FIRST_RTT] = time - n[t + MRU_SYN];
+  if (sa === SYN) n[t + MRU_SYN] = time;
 }

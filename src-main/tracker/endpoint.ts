@@ -24,6 +24,7 @@ import type { TcpState } from '../../src-shared/tcp';
 import { isSynchronized, TCP_FLAG } from '../../src-shared/tcp';
 import { seqAdd, seqGT, seqInWindow, seqMax } from '../../src-shared/seqnum';
 import { A, newWsFlow, type WsFlow } from './analysis';
+import { ACK_SENT, FIN_SEQ, ISN, SND_NXT } from './columns';
 
 const SYN = TCP_FLAG.SYN;
 const ACK = TCP_FLAG.ACK;
@@ -41,7 +42,12 @@ export const Z = {
   RESET: 6,
 } as const;
 
-/** Everything the tracker keeps about one endpoint; a class so every instance has one shape. */
+/**
+ * Everything the tracker keeps about one endpoint; a class so every instance
+ * has one shape. Its sequence numbers (ISN, SND.NXT, highest ACK sent, FIN
+ * sequence number) live in the side columns at offset `i` (`columns.ts`), and
+ * every function below that needs them takes the columns as `n`.
+ */
 export class Side {
   state: TcpState = 'CLOSED';
   /** State before a RST closed it, restored if the side keeps talking (the RST was forged or ignored). */
@@ -49,18 +55,15 @@ export class Side {
   /** Opened passively (answered a SYN): RST in SYN-RECEIVED returns it to LISTEN. */
   passive = false;
 
-  isn = 0;
+  /** The side's ISN is in n[i + ISN]. */
   hasIsn = false;
   /** The ISN came from this side's own SYN (not inferred from the peer's ACK). */
   isnFromSyn = false;
-  /** Highest sequence number sent + 1 (SYN and FIN count one), RSTs excluded. */
-  sndNxt = 0;
+  /** n[i + SND_NXT], the highest sequence number sent + 1 (SYN and FIN count one, RSTs excluded), is known. */
   hasSnd = false;
-  /** Highest ACK value this side sent. */
-  ackSent = 0;
+  /** n[i + ACK_SENT], the highest ACK value this side sent, is known. */
   hasAckSent = false;
-  /** Sequence number of this side's FIN. */
-  finSeq = 0;
+  /** This side sent a FIN, whose sequence number is n[i + FIN_SEQ]. */
   finSent = false;
   /** Last advertised window, scaled when known. */
   rcvWnd = 0;
@@ -77,7 +80,7 @@ export class Side {
   mss: number | null = null;
 
   /** Wireshark sequence analysis for the segments this side sends. */
-  ws: WsFlow = newWsFlow();
+  readonly ws: WsFlow;
 
   z: number = Z.INACTIVE;
   zPrev: number = Z.INACTIVE;
@@ -85,7 +88,11 @@ export class Side {
   constructor(
     readonly ip: string,
     readonly port: number,
-  ) {}
+    /** Offset of this side's slots in the side columns. */
+    readonly i: number,
+  ) {
+    this.ws = newWsFlow(i);
+  }
 
   setState(s: TcpState): void {
     this.state = s;
@@ -93,10 +100,10 @@ export class Side {
   }
 
   /** RCV.NXT as inferred from the peer's segments and our own ACKs; null when unknown. */
-  rcvNxt(peer: Side): number | null {
-    if (peer.hasSnd && this.hasAckSent) return seqMax(peer.sndNxt, this.ackSent);
-    if (peer.hasSnd) return peer.sndNxt;
-    if (this.hasAckSent) return this.ackSent;
+  rcvNxt(n: Float64Array, peer: Side): number | null {
+    if (peer.hasSnd && this.hasAckSent) return seqMax(n[peer.i + SND_NXT], n[this.i + ACK_SENT]);
+    if (peer.hasSnd) return n[peer.i + SND_NXT];
+    if (this.hasAckSent) return n[this.i + ACK_SENT];
     return null;
   }
 }
@@ -113,13 +120,13 @@ function finReceived(s: TcpState): boolean {
  * §3.10.7.3 and returns RST_EXACT, RST_IN_WINDOW, RST_OUT_OF_WINDOW or 0 when
  * it cannot be judged (receiver not listening for this connection, numbers unknown).
  */
-export function judgeRst(r: Side, s: Side, seq: number, ack: number, flags: number): number {
+export function judgeRst(n: Float64Array, r: Side, s: Side, seq: number, ack: number, flags: number): number {
   if (r.state === 'SYN-SENT') {
-    if (flags & ACK && r.hasIsn && ack === seqAdd(r.isn, 1)) return A.RST_EXACT;
+    if (flags & ACK && r.hasIsn && ack === seqAdd(n[r.i + ISN], 1)) return A.RST_EXACT;
     return A.RST_OUT_OF_WINDOW;
   }
   if (r.state === 'SYN-RECEIVED' || isSynchronized(r.state)) {
-    const nxt = r.rcvNxt(s);
+    const nxt = r.rcvNxt(n, s);
     if (nxt === null) return 0;
     if (seq === nxt || (finReceived(r.state) && seq === seqAdd(nxt, -1))) return A.RST_EXACT;
     if (r.hasWnd && seqInWindow(seq, nxt, r.rcvWnd)) return A.RST_IN_WINDOW;
@@ -132,7 +139,7 @@ export function judgeRst(r: Side, s: Side, seq: number, ack: number, flags: numb
  * The sender's side of one segment: its state after sending it (the sender
  * must already have been in a state that allows the segment).
  */
-export function onSend(s: Side, r: Side, ack: number, flags: number): void {
+export function onSend(n: Float64Array, s: Side, r: Side, ack: number, flags: number): void {
   if (flags & RST) {
     if (s.state !== 'CLOSED') {
       const before = s.state;
@@ -168,7 +175,7 @@ export function onSend(s: Side, r: Side, ack: number, flags: number): void {
       case 'CLOSE-WAIT':
         // A FIN that does not acknowledge the peer's FIN was sent before that FIN
         // arrived: simultaneous close (RFC 9293 Figure 13), else the passive close.
-        s.setState(flags & ACK && r.finSent && seqGT(ack, r.finSeq) ? 'LAST-ACK' : 'CLOSING');
+        s.setState(flags & ACK && r.finSent && seqGT(ack, n[r.i + FIN_SEQ]) ? 'LAST-ACK' : 'CLOSING');
         break;
       default:
         break;
@@ -180,20 +187,27 @@ export function onSend(s: Side, r: Side, ack: number, flags: number): void {
  * The receiver's side of one segment (RFC 9293 §3.10.7); returns RFC 5961
  * analysis bits (RST validity).
  */
-export function onReceive(r: Side, s: Side, seq: number, ack: number, flags: number): number {
+export function onReceive(
+  n: Float64Array,
+  r: Side,
+  s: Side,
+  seq: number,
+  ack: number,
+  flags: number,
+): number {
   const st = r.state;
   if (st === 'CLOSED' || st === 'LISTEN') return 0;
 
   if (st === 'SYN-SENT') {
     // RFC 9293 §3.10.7.3.
     if (flags & RST) {
-      const v = judgeRst(r, s, seq, ack, flags);
+      const v = judgeRst(n, r, s, seq, ack, flags);
       if (v === A.RST_EXACT) r.setState('CLOSED');
       return v;
     }
     if (flags & SYN) {
       if (flags & ACK) {
-        if (!r.hasIsn || ack === seqAdd(r.isn, 1)) r.setState('ESTABLISHED');
+        if (!r.hasIsn || ack === seqAdd(n[r.i + ISN], 1)) r.setState('ESTABLISHED');
       } else {
         r.setState('SYN-RECEIVED'); // simultaneous open
       }
@@ -203,7 +217,7 @@ export function onReceive(r: Side, s: Side, seq: number, ack: number, flags: num
 
   // SYN-RECEIVED and the synchronized states (RFC 9293 §3.10.7.4).
   if (flags & RST) {
-    const v = judgeRst(r, s, seq, ack, flags);
+    const v = judgeRst(n, r, s, seq, ack, flags);
     if (v === A.RST_EXACT || v === 0) {
       const before = r.state;
       r.setState(st === 'SYN-RECEIVED' && r.passive ? 'LISTEN' : 'CLOSED');
@@ -221,8 +235,8 @@ export function onReceive(r: Side, s: Side, seq: number, ack: number, flags: num
     return 0;
   }
   if (flags & ACK) {
-    if (r.state === 'SYN-RECEIVED' && (!r.hasIsn || seqGT(ack, r.isn))) r.setState('ESTABLISHED');
-    if (r.finSent && seqGT(ack, r.finSeq)) {
+    if (r.state === 'SYN-RECEIVED' && (!r.hasIsn || seqGT(ack, n[r.i + ISN]))) r.setState('ESTABLISHED');
+    if (r.finSent && seqGT(ack, n[r.i + FIN_SEQ])) {
       // Our FIN is acknowledged.
       if (r.state === 'FIN-WAIT-1') r.setState('FIN-WAIT-2');
       else if (r.state === 'CLOSING') r.setState('TIME-WAIT');
@@ -250,6 +264,7 @@ export function onReceive(r: Side, s: Side, seq: number, ack: number, flags: num
 
 /** Sequence bookkeeping of the sender after a segment (ISN, SND.NXT, FIN, ACK, window). */
 export function noteSent(
+  n: Float64Array,
   s: Side,
   seq: number,
   ack: number,
@@ -257,15 +272,16 @@ export function noteSent(
   flags: number,
   window: number,
 ): void {
+  const i = s.i;
   s.sentAny = true;
   if (flags & ACK) {
-    s.ackSent = s.hasAckSent ? seqMax(s.ackSent, ack) : ack;
+    n[i + ACK_SENT] = s.hasAckSent ? seqMax(n[i + ACK_SENT], ack) : ack;
     s.hasAckSent = true;
   }
   if (flags & RST) return; // a RST carries no data and may be forged: it tells nothing about SND.NXT
   if (flags & SYN) {
     if (!s.isnFromSyn) {
-      s.isn = seq;
+      n[i + ISN] = seq;
       s.hasIsn = true;
       s.isnFromSyn = true;
     }
@@ -275,10 +291,10 @@ export function noteSent(
   const end = seqAdd(seq, len + (flags & SYN ? 1 : 0));
   if (flags & FIN && !s.finSent) {
     s.finSent = true;
-    s.finSeq = end;
+    n[i + FIN_SEQ] = end;
   }
   const nxt = flags & FIN ? seqAdd(end, 1) : end;
-  s.sndNxt = s.hasSnd ? seqMax(s.sndNxt, nxt) : nxt;
+  n[i + SND_NXT] = s.hasSnd ? seqMax(n[i + SND_NXT], nxt) : nxt;
   s.hasSnd = true;
   const ws = s.ws;
   // The shift is 0…14 (noteSynWindowScale caps it), so `1 << shift` is exact and the scaled

@@ -34,8 +34,8 @@ import {
   countAnalysis,
   noteSynWindowScale,
   noteTiming,
-  type WsTiming,
 } from './analysis';
+import { BASE, FIRST_TIME, ISN, LAST_TIME, SideColumns } from './columns';
 import { isSynchronized, judgeRst, noteSent, onReceive, onSend, Side } from './endpoint';
 import { classify, Facts, zeekUpdate } from './outcome';
 
@@ -59,11 +59,8 @@ const RST = TCP_FLAG.RST;
 class Session {
   packets = 0;
   bytes = 0;
-  firstTime = 0;
-  lastTime = 0;
   /** Count of each analysis flag; null until the session's first flag (most sessions have none). */
   counts: Uint32Array | null = null;
-  readonly timing: WsTiming = { firstRtt: 0, mruSyn: 0 };
   readonly facts = new Facts();
   readonly rows: SegmentRow[] | null;
   /** The session this one replaced on the 4-tuple, while its endpoints were still synchronized. */
@@ -74,6 +71,8 @@ class Session {
 
   constructor(
     readonly id: number,
+    /** Offset of the session's row in the side columns (first and last time, Wireshark timing). */
+    readonly t: number,
     readonly ipVersion: number,
     readonly a: Side,
     readonly b: Side,
@@ -126,13 +125,17 @@ function tupleKey(p: TcpPacket): string {
 export class Tracker {
   private readonly keepSegments: boolean;
   private readonly sessions: Session[] = [];
+  /** Sequence numbers and times of every side, unboxed (`columns.ts`). */
+  private readonly cols = new SideColumns();
   /**
-   * Newest session per 4-tuple, bucketed by the unordered port pair: a short
-   * array scanned with string compares (no key string built per packet), turned
-   * into a map keyed by the full 4-tuple when a bucket grows (one source port to
-   * many hosts, as masscan does).
+   * Newest session per 4-tuple, bucketed by the unordered port pair: the
+   * session itself while it is the only one on its port pair (the common case,
+   * one memory load less per lookup), then a short array scanned with string
+   * compares (no key string built per packet), turned into a map keyed by the
+   * full 4-tuple when a bucket grows (one source port to many hosts, as masscan
+   * does).
    */
-  private readonly byPorts = new Map<number, Session[] | Map<string, Session>>();
+  private readonly byPorts = new Map<number, Session | Session[] | Map<string, Session>>();
   // Last 4-tuple seen, to skip building the key for runs of segments of one flow.
   private lastSrc = '';
   private lastDst = '';
@@ -164,21 +167,23 @@ export class Tracker {
     if (sess !== null && (flags & (SYN | ACK)) === SYN) {
       // Port reuse: a SYN with a new sequence number starts a new stream (Wireshark).
       const fwd = p.srcPort === sess.a.port && p.src === sess.a.ip ? sess.a : sess.b;
-      if (fwd.ws.baseSet && p.seq !== fwd.ws.base) sess = this.create(p, sess);
+      if (fwd.ws.baseSet && p.seq !== this.cols.n[fwd.i + BASE]) sess = this.create(p, sess);
     }
     if (sess === null) sess = this.create(p, null);
     const fromA = p.srcPort === sess.a.port && p.src === sess.a.ip;
     const s = fromA ? sess.a : sess.b;
     const r = fromA ? sess.b : sess.a;
+    const n = this.cols.n;
 
     const time = p.time;
     const len = p.payloadLength;
     const seq = p.seq;
     const ack = p.ack;
-    if (sess.packets === 0) sess.firstTime = time;
+    const t = sess.t;
+    if (sess.packets === 0) n[t + FIRST_TIME] = time;
     sess.packets++;
     sess.bytes += wireLength;
-    sess.lastTime = time;
+    n[t + LAST_TIME] = time;
     s.packets++;
     s.payload += len;
 
@@ -189,8 +194,8 @@ export class Tracker {
     }
 
     // Wireshark sequence analysis.
-    noteTiming(sess.timing, flags, time);
-    let mask = analyzeSequence(s.ws, r.ws, sess.timing, seq, ack, len, flags, p.window, time);
+    noteTiming(n, t, flags, time);
+    let mask = analyzeSequence(n, s.ws, r.ws, t, seq, ack, len, flags, p.window, time);
 
     // RFC 9293 state inference: sender first, then receiver.
     const senderWasListening = s.state === 'LISTEN';
@@ -199,19 +204,19 @@ export class Tracker {
       s.challengePending = false;
     }
     this.noteFacts(sess, fromA, flags, len);
-    onSend(s, r, ack, flags);
+    onSend(n, s, r, ack, flags);
     if (senderWasListening && sess.prevB !== null && !fromA && (flags & (SYN | RST)) === 0 && flags & ACK) {
       // The listener of a new session is the old connection's endpoint: a bare ACK
       // not acknowledging the new SYN is its challenge ACK (RFC 5961 §4).
-      if (!r.hasIsn || ack !== seqAdd(r.isn, 1)) mask |= A.CHALLENGE_ACK;
+      if (!r.hasIsn || ack !== seqAdd(n[r.i + ISN], 1)) mask |= A.CHALLENGE_ACK;
     }
     if (flags & RST && r.state === 'LISTEN' && sess.prevB !== null && fromA) {
       // A RST following up a SYN on a reused 4-tuple is judged by the old connection.
       mask |= this.rstToPrevious(sess, seq, ack, flags);
     } else {
-      mask |= onReceive(r, s, seq, ack, flags);
+      mask |= onReceive(n, r, s, seq, ack, flags);
     }
-    noteSent(s, seq, ack, len, flags, p.window);
+    noteSent(n, s, seq, ack, len, flags, p.window);
     if (flags & RST) this.noteRst(sess, fromA, mask);
     if (senderWasListening && flags & RST && s === sess.b) this.reviseListening(sess);
 
@@ -229,8 +234,8 @@ export class Tracker {
         flags,
         seq,
         ack,
-        relSeq: seqRelative(seq, s.ws.base),
-        relAck: flags & ACK ? seqRelative(ack, r.ws.base) : 0,
+        relSeq: seqRelative(seq, n[s.i + BASE]),
+        relAck: flags & ACK ? seqRelative(ack, n[r.i + BASE]) : 0,
         len,
         win: s.hasWnd ? s.rcvWnd : p.window,
         options: p.options,
@@ -277,7 +282,9 @@ export class Tracker {
     }
     const bucket = this.byPorts.get(portsKey(p.srcPort, p.dstPort));
     let sess: Session | null = null;
-    if (bucket instanceof Map) {
+    if (bucket instanceof Session) {
+      if (matches(bucket, p)) sess = bucket;
+    } else if (bucket instanceof Map) {
       sess = bucket.get(tupleKey(p)) ?? null;
     } else if (bucket !== undefined) {
       for (let i = 0; i < bucket.length; i++) {
@@ -296,8 +303,10 @@ export class Tracker {
   private index(p: TcpPacket, sess: Session, prev: Session | null): void {
     const pk = portsKey(p.srcPort, p.dstPort);
     const bucket = this.byPorts.get(pk);
-    if (bucket === undefined) {
-      this.byPorts.set(pk, [sess]);
+    if (bucket === undefined || bucket === prev) {
+      this.byPorts.set(pk, sess);
+    } else if (bucket instanceof Session) {
+      this.byPorts.set(pk, [bucket, sess]);
     } else if (bucket instanceof Map) {
       bucket.set(sess.key, sess);
     } else {
@@ -325,18 +334,18 @@ export class Tracker {
   private create(p: TcpPacket, prev: Session | null): Session {
     const flags = p.flags;
     const synAckFirst = (flags & (SYN | ACK)) === (SYN | ACK);
-    const src = new Side(p.src, p.srcPort);
-    const dst = new Side(p.dst, p.dstPort);
+    const src = new Side(p.src, p.srcPort, this.cols.alloc());
+    const dst = new Side(p.dst, p.dstPort, this.cols.alloc());
     const a = synAckFirst ? dst : src;
     const b = synAckFirst ? src : dst;
-    const sess = new Session(this.sessions.length, p.ipVersion, a, b, this.keepSegments);
+    const sess = new Session(this.sessions.length, this.cols.alloc(), p.ipVersion, a, b, this.keepSegments);
     if (flags & SYN) {
       b.state = 'LISTEN';
       sess.facts.startsWithSyn = !synAckFirst;
       if (synAckFirst) {
         // a must have sent the SYN this SYN,ACK answers.
         a.state = 'SYN-SENT';
-        a.isn = seqAdd(p.ack, -1);
+        this.cols.n[a.i + ISN] = seqAdd(p.ack, -1);
         a.hasIsn = true;
       }
     } else {
@@ -396,7 +405,7 @@ export class Tracker {
   private rstToPrevious(sess: Session, seq: number, ack: number, flags: number): number {
     const oldB = sess.prevB!;
     const oldPeer = sess.prevBPeer!;
-    const v = judgeRst(oldB, oldPeer, seq, ack, flags);
+    const v = judgeRst(this.cols.n, oldB, oldPeer, seq, ack, flags);
     if (v === A.RST_EXACT) {
       oldB.setState('CLOSED');
       sess.b.setState('CLOSED');
@@ -409,6 +418,7 @@ export class Tracker {
   }
 
   private summarize(s: Session): SessionSummary {
+    const n = this.cols.n;
     const analysis: Partial<Record<SegmentAnalysis, number>> = {};
     const counts = s.counts;
     if (counts !== null) {
@@ -423,15 +433,15 @@ export class Tracker {
       b: { ip: s.b.ip, port: s.b.port },
       packets: s.packets,
       bytes: s.bytes,
-      firstTime: s.firstTime,
-      lastTime: s.lastTime,
+      firstTime: n[s.t + FIRST_TIME],
+      lastTime: n[s.t + LAST_TIME],
       outcome: o.outcome,
       states: { a: s.a.state, b: s.b.state },
       payloadBytes: { a: s.a.payload, b: s.b.payload },
       outcomeText: o.outcomeText,
       connState: o.connState,
       analysis,
-      isn: { a: s.a.isnFromSyn ? s.a.isn : null, b: s.b.isnFromSyn ? s.b.isn : null },
+      isn: { a: s.a.isnFromSyn ? n[s.a.i + ISN] : null, b: s.b.isnFromSyn ? n[s.b.i + ISN] : null },
       mss: { a: s.a.mss, b: s.b.mss },
     };
   }

@@ -137,7 +137,8 @@ export default defineCommand({
       );
       for (let from = 0; from < t.sessionCount; from += JSON_BATCH) {
         const batch: SessionSummary[] = [];
-        for (let id = from; id < Math.min(t.sessionCount, from + JSON_BATCH); id++) batch.push(t.summary(id)!);
+        for (let id = from; id < Math.min(t.sessionCount, from + JSON_BATCH); id++)
+          batch.push(t.summary(id)!);
         const text = JSON.stringify(batch);
         io.stdout((from === 0 ? '' : ',') + text.slice(1, -1));
       }
