@@ -7,6 +7,7 @@
  */
 import { join } from 'node:path';
 import { main } from './cli-main';
+import { findCommand } from './commands';
 
 // `tcplab analyze x --json | head`: a closed pipe is the reader's choice, not an error.
 for (const stream of [process.stdout, process.stderr]) {
@@ -33,6 +34,10 @@ void main(process.argv.slice(2), {
 }).then(
   (code) => {
     process.exitCode = code;
+    // A command that leaves nothing running exits once stdout and stderr have flushed what it wrote.
+    if (findCommand(process.argv[2] ?? '')?.exitWhenDone) {
+      process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+    }
   },
   (e: unknown) => {
     process.stderr.write(`tcplab: internal error: ${e instanceof Error ? e.message : String(e)}\n`);

@@ -96,6 +96,7 @@ export default defineCommand({
     'Reads a capture file and prints its TCP sessions: endpoints (A opened the connection), packets,\n' +
     'bytes on the wire, duration, outcome and each side’s RFC 9293 state at the end of the capture.\n' +
     'Exit status 2 when the file cannot be read or is damaged part-way (what was read is printed).',
+  exitWhenDone: true,
   spec: {
     flags: { json: { type: 'boolean', help: 'Print one JSON object instead of a table' } },
     positionals: [{ name: 'FILE', help: 'A .pcap or .pcapng capture file' }],
