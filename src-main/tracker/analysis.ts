@@ -15,7 +15,7 @@
  * initial RTT (first SYN to the first ACK) or 3 ms as its time threshold.
  */
 import type { SegmentAnalysis } from '../../src-shared/session';
-import { TCP_FLAG } from '../../src-shared/tcp';
+import { TCP_FLAG, type TcpPacket } from '../../src-shared/tcp';
 import { seqAdd, seqGT, seqLE, seqLT } from '../../src-shared/seqnum';
 import {
   BASE,
@@ -150,22 +150,19 @@ export function noteSynWindowScale(fwd: WsFlow, rev: WsFlow, isSynAck: boolean, 
 /**
  * Wireshark's `tcp_analyze_sequence_number` for one segment sent on `fwd`
  * (with `rev` the other direction); returns the analysis bits and updates
- * both flows. `time` is in seconds; `n` is the side columns (`columns.ts`) and
- * `t` the session's row there, holding the per-session timing Wireshark keeps
- * for the out-of-order threshold (`ts_first_rtt`, `ts_mru_syn`).
+ * both flows. `n` is the side columns (`columns.ts`) and `t` the session's
+ * row there, holding the per-session timing Wireshark keeps for the
+ * out-of-order threshold (`ts_first_rtt`, `ts_mru_syn`). The segment comes as
+ * the packet itself, not as numbers: a sequence number above 2^31 or a time
+ * passed as an argument would be boxed in a heap number for every segment.
  */
-export function analyzeSequence(
-  n: Float64Array,
-  fwd: WsFlow,
-  rev: WsFlow,
-  t: number,
-  seq: number,
-  ack: number,
-  len: number,
-  flags: number,
-  window: number,
-  time: number,
-): number {
+export function analyzeSequence(n: Float64Array, fwd: WsFlow, rev: WsFlow, t: number, p: TcpPacket): number {
+  const seq = p.seq;
+  const ack = p.ack;
+  const len = p.payloadLength;
+  const flags = p.flags;
+  const window = p.window;
+  const time = p.time;
   let ta = 0;
   const f = fwd.i;
   const r = rev.i;

@@ -20,7 +20,7 @@
  * RCV.NXT is inferred as the later of what the peer sent (RSTs excluded) and
  * what the receiver itself acknowledged.
  */
-import type { TcpState } from '../../src-shared/tcp';
+import type { TcpPacket, TcpState } from '../../src-shared/tcp';
 import { isSynchronized, TCP_FLAG } from '../../src-shared/tcp';
 import { seqAdd, seqGT, seqInWindow, seqMax } from '../../src-shared/seqnum';
 import { A, newWsFlow, type WsFlow } from './analysis';
@@ -185,16 +185,13 @@ export function onSend(n: Float64Array, s: Side, r: Side, ack: number, flags: nu
 
 /**
  * The receiver's side of one segment (RFC 9293 §3.10.7); returns RFC 5961
- * analysis bits (RST validity).
+ * analysis bits (RST validity). Takes the packet rather than its numbers, so
+ * no sequence number is boxed to be passed (see `analyzeSequence`).
  */
-export function onReceive(
-  n: Float64Array,
-  r: Side,
-  s: Side,
-  seq: number,
-  ack: number,
-  flags: number,
-): number {
+export function onReceive(n: Float64Array, r: Side, s: Side, p: TcpPacket): number {
+  const seq = p.seq;
+  const ack = p.ack;
+  const flags = p.flags;
   const st = r.state;
   if (st === 'CLOSED' || st === 'LISTEN') return 0;
 

@@ -195,7 +195,7 @@ export class Tracker {
 
     // Wireshark sequence analysis.
     noteTiming(n, t, flags, time);
-    let mask = analyzeSequence(n, s.ws, r.ws, t, seq, ack, len, flags, p.window, time);
+    let mask = analyzeSequence(n, s.ws, r.ws, t, p);
 
     // RFC 9293 state inference: sender first, then receiver.
     const senderWasListening = s.state === 'LISTEN';
@@ -214,7 +214,7 @@ export class Tracker {
       // A RST following up a SYN on a reused 4-tuple is judged by the old connection.
       mask |= this.rstToPrevious(sess, seq, ack, flags);
     } else {
-      mask |= onReceive(n, r, s, seq, ack, flags);
+      mask |= onReceive(n, r, s, p);
     }
     noteSent(n, s, seq, ack, len, flags, p.window);
     if (flags & RST) this.noteRst(sess, fromA, mask);

@@ -176,12 +176,12 @@ class ByteWindow {
 
 /**
  * Fills a caller's record object (`next(reuse)`) with the bytes `buf[start, end)`, so bulk
- * reading allocates no record per packet (and, with `span`, no view either).
+ * reading allocates no record per packet (and, with `span`, no view either). The caller sets
+ * `r.time` itself: a time passed as an argument would be boxed in a heap number per record.
  */
 function fill(
   r: CaptureRecord,
   frame: number,
-  time: number,
   linkType: number,
   buf: Uint8Array,
   start: number,
@@ -192,7 +192,6 @@ function fill(
   comment: string | undefined,
 ): CaptureRecord {
   r.frame = frame;
-  r.time = time;
   r.linkType = linkType;
   if (r.span === true) {
     r.buf = buf;
@@ -332,10 +331,10 @@ class PcapReader implements CaptureReader {
     this.pos = pos + hdr + incl;
     const time = sec + frac / this.tsResolution;
     if (reuse !== undefined) {
+      reuse.time = time;
       return fill(
         reuse,
         ++this.frame,
-        time,
         this.linkType,
         w.buf,
         i + hdr,
@@ -514,10 +513,10 @@ class PcapngReader implements CaptureReader {
           const comment = optStart < bodyEnd ? this.readComment(optStart, bodyEnd, pos) : undefined;
           if (reuse !== undefined) {
             const end = dataStart + caplen;
+            reuse.time = time;
             return fill(
               reuse,
               ++this.frame,
-              time,
               desc.linkType,
               w.buf,
               dataStart,
@@ -553,10 +552,10 @@ class PcapngReader implements CaptureReader {
           let caplen = Math.min(origLength, bodyEnd - body - 4);
           if (desc.snapLength > 0) caplen = Math.min(caplen, desc.snapLength);
           if (reuse !== undefined) {
+            reuse.time = this.lastTime;
             return fill(
               reuse,
               ++this.frame,
-              this.lastTime,
               desc.linkType,
               w.buf,
               body + 4,

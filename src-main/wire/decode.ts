@@ -112,7 +112,14 @@ export function decodeFrameAt(
   try {
     const captured = end - start;
     const wire = origLength !== undefined && origLength > captured ? origLength : captured;
-    return decodeLink(linkType, buf, start, end, frame, time, start + wire, scratch ?? null);
+    // Frame number and time are set here, not passed down the layers: a time passed as an argument
+    // is boxed in a heap number for every frame.
+    const r = decodeLink(linkType, buf, start, end, start + wire, scratch ?? null);
+    if (r.kind === 'tcp') {
+      r.packet.frame = frame;
+      r.packet.time = time;
+    }
+    return r;
   } catch (e) {
     // Not reachable by design (every read is bounds-checked); kept so a bug can never crash a capture.
     return malformed('frame', `decoder error: ${e instanceof Error ? e.message : String(e)}`);
@@ -125,8 +132,6 @@ function decodeLink(
   d: Uint8Array,
   base: number,
   cap: number,
-  frame: number,
-  time: number,
   wire: number,
   scratch: DecodeScratch | null,
 ): DecodeResult {
@@ -176,22 +181,22 @@ function decodeLink(
       const version = nullFamilyVersion(family);
       if (version === 0) return other(`loopback address family ${family}`);
       return version === 4
-        ? decodeIpv4(d, base + 4, cap, frame, time, wire, scratch)
-        : decodeIpv6(d, base, base + 4, cap, frame, time, wire, scratch);
+        ? decodeIpv4(d, base + 4, cap, wire, scratch)
+        : decodeIpv6(d, base, base + 4, cap, wire, scratch);
     }
     case LINKTYPE.RAW:
     case LINKTYPE.RAW_12:
     case LINKTYPE.RAW_14: {
       if (len < 1) return malformed('IP', 'empty frame');
       const version = d[base] >> 4;
-      if (version === 4) return decodeIpv4(d, base, cap, frame, time, wire, scratch);
-      if (version === 6) return decodeIpv6(d, base, base, cap, frame, time, wire, scratch);
+      if (version === 4) return decodeIpv4(d, base, cap, wire, scratch);
+      if (version === 6) return decodeIpv6(d, base, base, cap, wire, scratch);
       return malformed('IP', `version ${version} is neither 4 nor 6`);
     }
     case LINKTYPE.IPV4:
-      return decodeIpv4(d, base, cap, frame, time, wire, scratch);
+      return decodeIpv4(d, base, cap, wire, scratch);
     case LINKTYPE.IPV6:
-      return decodeIpv6(d, base, base, cap, frame, time, wire, scratch);
+      return decodeIpv6(d, base, base, cap, wire, scratch);
     default:
       return other(`link type ${linkType}`);
   }
@@ -203,8 +208,8 @@ function decodeLink(
     type = (d[off + VLAN.TYPE] << 8) | d[off + VLAN.TYPE + 1];
     off += VLAN.HEADER;
   }
-  if (type === ETHERTYPE.IPV4) return decodeIpv4(d, off, cap, frame, time, wire, scratch);
-  if (type === ETHERTYPE.IPV6) return decodeIpv6(d, base, off, cap, frame, time, wire, scratch);
+  if (type === ETHERTYPE.IPV4) return decodeIpv4(d, off, cap, wire, scratch);
+  if (type === ETHERTYPE.IPV6) return decodeIpv6(d, base, off, cap, wire, scratch);
   return other(etherTypeName(type));
 }
 
@@ -212,8 +217,6 @@ function decodeIpv4(
   d: Uint8Array,
   off: number,
   cap: number,
-  frame: number,
-  time: number,
   wire: number,
   scratch: DecodeScratch | null,
 ): DecodeResult {
@@ -242,7 +245,7 @@ function decodeIpv4(
   if ((frag & 0x3fff) !== 0) return other('IPv4 fragment');
   const protocol = d[off + IPV4.PROTOCOL];
   if (protocol !== TCP.PROTOCOL) return other(ipProtocolName(protocol));
-  return decodeTcp(d, off + ihl, off + total, cap, 4, off + IPV4.SRC, off + IPV4.DST, frame, time, scratch);
+  return decodeTcp(d, off + ihl, off + total, cap, 4, off + IPV4.SRC, off + IPV4.DST, scratch);
 }
 
 function decodeIpv6(
@@ -250,8 +253,6 @@ function decodeIpv6(
   base: number,
   off: number,
   cap: number,
-  frame: number,
-  time: number,
   wire: number,
   scratch: DecodeScratch | null,
 ): DecodeResult {
@@ -283,7 +284,7 @@ function decodeIpv6(
   for (let n = 0; n < 64; n++) {
     switch (nh) {
       case TCP.PROTOCOL:
-        return decodeTcp(d, p, end, cap, 6, off + IPV6.SRC, dstOff, frame, time, scratch);
+        return decodeTcp(d, p, end, cap, 6, off + IPV6.SRC, dstOff, scratch);
       case IPV6_EXT.HOP_BY_HOP:
       case IPV6_EXT.ROUTING:
       case IPV6_EXT.DEST_OPTS:
@@ -336,8 +337,6 @@ function decodeTcp(
   ipVersion: 4 | 6,
   srcOff: number,
   dstOff: number,
-  frame: number,
-  time: number,
   scratch: DecodeScratch | null,
 ): DecodeResult {
   const segLen = end - t;
@@ -367,8 +366,6 @@ function decodeTcp(
   if (scratch !== null) {
     const p = scratch.result.packet;
     const flags = ((offByte & 1) << 8) | d[t + TCP.FLAGS];
-    p.frame = frame;
-    p.time = time;
     p.ipVersion = ipVersion;
     p.src = ipVersion === 4 ? ipv4ToString(d, srcOff) : ipv6ToString(d, srcOff);
     p.dst = ipVersion === 4 ? ipv4ToString(d, dstOff) : ipv6ToString(d, dstOff);
@@ -390,8 +387,8 @@ function decodeTcp(
     return scratch.result;
   }
   const packet: TcpPacket = {
-    frame,
-    time,
+    frame: 0,
+    time: 0,
     ipVersion,
     src: ipVersion === 4 ? ipv4ToString(d, srcOff) : ipv6ToString(d, srcOff),
     dst: ipVersion === 4 ? ipv4ToString(d, dstOff) : ipv6ToString(d, dstOff),
