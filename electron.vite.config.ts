@@ -33,6 +33,8 @@ export default defineConfig({
         input: {
           index: resolve(__dirname, 'src-main/app/main.ts'),
           cli: resolve(__dirname, 'src-main/app/cli.ts'),
+          // The decoding thread of `tcplab analyze` on big files (service/analyze-pipeline.ts).
+          'decode-worker': resolve(__dirname, 'src-main/service/decode-worker.ts'),
         },
       },
     },

@@ -13,7 +13,8 @@ import {
   newDecodeScratch,
   openCaptureFile,
 } from '../wire';
-import type { CaptureReader, CaptureRecord } from '../wire';
+import type { CaptureReader, CaptureRecord, DecodeScratch } from '../wire';
+import type { TcpPacket } from '../../src-shared/tcp';
 import { Tracker } from '../tracker';
 import type { MalformedSample } from '../../src-shared/contract';
 
@@ -62,7 +63,8 @@ export class CaptureOpenError extends Error {
   }
 }
 
-function openReader(source: string | Uint8Array): CaptureReader {
+/** Opens a capture file or bytes; throws CaptureOpenError (with the reason in words) when it cannot. */
+export function openReader(source: string | Uint8Array): CaptureReader {
   try {
     return typeof source === 'string' ? openCaptureFile(source) : captureReaderFromBytes(source);
   } catch (e) {
@@ -83,23 +85,13 @@ function openReader(source: string | Uint8Array): CaptureReader {
   }
 }
 
-/** Reads and analyses a capture; throws CaptureOpenError when nothing could be read. */
-export function analyzeCapture(source: string | Uint8Array, opts: AnalyzeOptions = {}): AnalyzeResult {
-  const reader = openReader(source);
-  const tracker = new Tracker({ keepSegments: opts.keepSegments ?? false });
-  const maxSamples = opts.maxMalformedSamples ?? 20;
-  const frames: StoredFrame[] | null = opts.keepFrames ? [] : null;
-  let packets = 0;
-  let tcpPackets = 0;
-  let malformed = 0;
-  const malformedSamples: MalformedSample[] = [];
-  let error: AnalyzeResult['error'] = null;
-  // One packet object reused for every segment (the tracker copies what it keeps); options of
-  // non-SYN segments are parsed only when ladder rows, which show them, are kept.
-  const scratch = newDecodeScratch(opts.keepSegments ?? false, opts.verifyChecksums ?? false);
-  // Likewise one record object, refilled by the reader for every packet with its bytes given in place
-  // (`span`: buf[start, end) of the reader's buffer, no view per packet).
-  const reuse: CaptureRecord = {
+/**
+ * One record object for `reader.next(reuse)`, refilled for every packet with
+ * its bytes given in place (`span`: buf[start, end) of the reader's buffer,
+ * no view per packet).
+ */
+export function newReuseRecord(): CaptureRecord {
+  return {
     frame: 0,
     time: 0,
     linkType: 0,
@@ -112,6 +104,49 @@ export function analyzeCapture(source: string | Uint8Array, opts: AnalyzeOptions
     start: 0,
     end: 0,
   };
+}
+
+/** What reading a capture's frames found, apart from what was done with its TCP segments. */
+export interface ReadCounts {
+  format: 'pcap' | 'pcapng';
+  packets: number;
+  tcpPackets: number;
+  malformed: number;
+  malformedSamples: MalformedSample[];
+  error: AnalyzeResult['error'];
+}
+
+/**
+ * The frame loop shared by every bulk reader: reads `reader` to its end,
+ * decodes each frame with `scratch` and hands each TCP segment to `onSegment`
+ * with its length on the wire (the packet object is the scratch's, valid
+ * until the next call). Counts packets, TCP segments and malformed frames
+ * (describing the first `maxSamples`); a file broken part-way ends the loop
+ * with `error`, one broken from the start throws CaptureOpenError. Closes
+ * the reader, at the end of the file or when `until` says so.
+ */
+export function readSegments(
+  reader: CaptureReader,
+  scratch: DecodeScratch,
+  onSegment: (p: TcpPacket, wireLength: number) => void,
+  opts: {
+    maxMalformedSamples?: number;
+    verifyChecksums?: boolean;
+    frames?: StoredFrame[] | null;
+    /** Asked every 1024 packets (with the count so far): true stops reading there. */
+    until?: (packets: number) => boolean;
+  } = {},
+): ReadCounts {
+  const until = opts.until;
+  const maxSamples = opts.maxMalformedSamples ?? 20;
+  const frames = opts.frames ?? null;
+  const verify = opts.verifyChecksums ?? false;
+  let packets = 0;
+  let tcpPackets = 0;
+  let malformed = 0;
+  const malformedSamples: MalformedSample[] = [];
+  let error: AnalyzeResult['error'] = null;
+  const reuse = newReuseRecord();
   try {
     for (;;) {
       const rec = reader.next(reuse);
@@ -124,14 +159,15 @@ export function analyzeCapture(source: string | Uint8Array, opts: AnalyzeOptions
       const d = decodeFrameAt(rec.linkType, buf, start, end, rec.frame, rec.time, rec.origLength, scratch);
       if (d.kind === 'tcp') {
         tcpPackets++;
-        if (!opts.verifyChecksums) d.packet.checksumOk = null;
-        tracker.track(d.packet, rec.origLength);
+        if (!verify) d.packet.checksumOk = null;
+        onSegment(d.packet, rec.origLength);
       } else if (d.kind === 'malformed') {
         malformed++;
         if (malformedSamples.length < maxSamples) {
           malformedSamples.push({ frame: rec.frame, layer: d.layer, reason: d.reason });
         }
       }
+      if (until !== undefined && (packets & 1023) === 0 && until(packets)) break;
     }
   } catch (e) {
     if (!(e instanceof CaptureFormatError)) throw e;
@@ -142,5 +178,21 @@ export function analyzeCapture(source: string | Uint8Array, opts: AnalyzeOptions
   } finally {
     reader.close();
   }
-  return { format: reader.format, packets, tcpPackets, malformed, malformedSamples, tracker, frames, error };
+  return { format: reader.format, packets, tcpPackets, malformed, malformedSamples, error };
+}
+
+/** Reads and analyses a capture; throws CaptureOpenError when nothing could be read. */
+export function analyzeCapture(source: string | Uint8Array, opts: AnalyzeOptions = {}): AnalyzeResult {
+  const reader = openReader(source);
+  const tracker = new Tracker({ keepSegments: opts.keepSegments ?? false });
+  const frames: StoredFrame[] | null = opts.keepFrames ? [] : null;
+  // One packet object reused for every segment (the tracker copies what it keeps); options of
+  // non-SYN segments are parsed only when ladder rows, which show them, are kept.
+  const scratch = newDecodeScratch(opts.keepSegments ?? false, opts.verifyChecksums ?? false);
+  const counts = readSegments(reader, scratch, (p, wireLength) => tracker.track(p, wireLength), {
+    maxMalformedSamples: opts.maxMalformedSamples,
+    verifyChecksums: opts.verifyChecksums,
+    frames,
+  });
+  return { ...counts, tracker, frames };
 }

@@ -50,16 +50,63 @@ const TCP_SYN = 0x02;
 
 const NO_OPTIONS: TcpOption[] = Object.freeze([]) as unknown as TcpOption[];
 
+/**
+ * Slots of one TCP segment in a typed-array record (`SegmentSink`), in
+ * Int32Array units. Addresses are the raw 4 or 16 bytes at SRC and DST (4
+ * slots each); MSS and WSCALE are -1 when the SYN has none (or it is no SYN).
+ */
+export const SEG = {
+  SRC_PORT: 0,
+  DST_PORT: 1,
+  SEQ: 2,
+  ACK: 3,
+  FLAGS: 4,
+  WINDOW: 5,
+  URGENT: 6,
+  PAYLOAD: 7,
+  HEADER: 8,
+  CHECKSUM: 9,
+  VERSION: 10,
+  MSS: 11,
+  WSCALE: 12,
+  SRC: 13,
+  DST: 17,
+  /** Filled by the reader of the record, not by the decoder: frame number and length on the wire. */
+  FRAME: 21,
+  WIRE: 22,
+  /** Slots per record. */
+  STRIDE: 24,
+} as const;
+
+/**
+ * Where a bulk decoder writes a TCP segment instead of the scratch packet:
+ * the record at `at` (Int32Array index) of `i32`, with `u8` a byte view of
+ * the same memory. A thread that only decodes (service/analyze-pipeline.ts)
+ * fills records for another that tracks, with no address text or option
+ * objects made on the way.
+ */
+export interface SegmentSink {
+  i32: Int32Array;
+  u8: Uint8Array;
+  at: number;
+}
+
 /** A reusable TCP result for the fast path (see the module comment). */
 export interface DecodeScratch {
   readonly result: { kind: 'tcp'; packet: TcpPacket };
+  /** When set, TCP segments are written here and `result.packet` only gets frame and time. */
+  sink: SegmentSink | null;
   /** Parse the options of every segment, not only of SYNs (ladder rows show them). */
   allOptions: boolean;
   /** Verify TCP checksums; when false `checksumOk` is null and the sum is never computed. */
   checksums: boolean;
 }
 
-export function newDecodeScratch(allOptions = false, checksums = true): DecodeScratch {
+export function newDecodeScratch(
+  allOptions = false,
+  checksums = true,
+  sink: SegmentSink | null = null,
+): DecodeScratch {
   const packet: TcpPacket = {
     frame: 0,
     time: 0,
@@ -79,7 +126,7 @@ export function newDecodeScratch(allOptions = false, checksums = true): DecodeSc
     checksum: 0,
     checksumOk: null,
   };
-  return { result: { kind: 'tcp', packet }, allOptions, checksums };
+  return { result: { kind: 'tcp', packet }, sink, allOptions, checksums };
 }
 
 /**
@@ -363,6 +410,10 @@ function decodeTcp(
     const pseudo = pseudoHeaderSum(d, srcOff, d, dstOff, ipVersion === 4 ? 4 : 16, TCP.PROTOCOL, segLen);
     checksumOk = checksumVerifies(d, t, end, pseudo);
   }
+  if (scratch !== null && scratch.sink !== null) {
+    writeSegment(scratch.sink, d, t, hlen, segLen, ipVersion, srcOff, dstOff, checksum);
+    return scratch.result;
+  }
   if (scratch !== null) {
     const p = scratch.result.packet;
     const flags = ((offByte & 1) << 8) | d[t + TCP.FLAGS];
@@ -406,4 +457,50 @@ function decodeTcp(
     checksumOk,
   };
   return { kind: 'tcp', packet };
+}
+
+/** The segment at `d[t]` (header `hlen` bytes, `segLen` in all) as a `SEG` record of `sink`. */
+function writeSegment(
+  sink: SegmentSink,
+  d: Uint8Array,
+  t: number,
+  hlen: number,
+  segLen: number,
+  ipVersion: 4 | 6,
+  srcOff: number,
+  dstOff: number,
+  checksum: number,
+): void {
+  const r = sink.i32;
+  const at = sink.at;
+  const flags = ((d[t + TCP.DATA_OFFSET] & 1) << 8) | d[t + TCP.FLAGS];
+  r[at + SEG.SRC_PORT] = (d[t] << 8) | d[t + 1];
+  r[at + SEG.DST_PORT] = (d[t + 2] << 8) | d[t + 3];
+  r[at + SEG.SEQ] = (d[t + 4] << 24) | (d[t + 5] << 16) | (d[t + 6] << 8) | d[t + 7];
+  r[at + SEG.ACK] = (d[t + 8] << 24) | (d[t + 9] << 16) | (d[t + 10] << 8) | d[t + 11];
+  r[at + SEG.FLAGS] = flags;
+  r[at + SEG.WINDOW] = (d[t + TCP.WINDOW] << 8) | d[t + TCP.WINDOW + 1];
+  r[at + SEG.URGENT] = (d[t + TCP.URGENT] << 8) | d[t + TCP.URGENT + 1];
+  r[at + SEG.PAYLOAD] = segLen - hlen;
+  r[at + SEG.HEADER] = hlen;
+  r[at + SEG.CHECKSUM] = checksum;
+  r[at + SEG.VERSION] = ipVersion;
+  const n = ipVersion === 4 ? 4 : 16;
+  const u8 = sink.u8;
+  const src = (at + SEG.SRC) * 4;
+  const dst = (at + SEG.DST) * 4;
+  for (let k = 0; k < n; k++) {
+    u8[src + k] = d[srcOff + k];
+    u8[dst + k] = d[dstOff + k];
+  }
+  let mss = -1;
+  let wscale = -1;
+  if (flags & TCP_SYN && hlen > TCP.MIN_HEADER) {
+    for (const o of parseTcpOptions(d, t + TCP.OPTIONS, t + hlen)) {
+      if (o.kind === 'mss' && mss < 0) mss = o.value;
+      else if (o.kind === 'wscale' && wscale < 0) wscale = o.shift;
+    }
+  }
+  r[at + SEG.MSS] = mss;
+  r[at + SEG.WSCALE] = wscale;
 }

@@ -109,6 +109,7 @@ export default defineCommand({
       return EXIT_BAD_INPUT;
     }
     const { analyzeCapture, CaptureOpenError } = await import('../../service/analyze');
+    const { analyzeCapturePipelined, pipelineMode } = await import('../../service/analyze-pipeline');
     // The tracker builds its long-lived per-session state fast (about 1 KB per session); V8's young
     // generation starts at 1 MB and doubles, so a big file costs a dozen small scavenges that copy that
     // state again and again. Growing it eightfold when it fills is a quarter less GC time (and 5 to 10 %
@@ -117,7 +118,11 @@ export default defineCommand({
     setFlagsFromString('--semi-space-growth-factor=8');
     let result;
     try {
-      result = analyzeCapture(file, { keepSegments: false, keepFrames: false });
+      // Big files: one thread decodes while this one tracks (same result; null if the worker failed).
+      const pipeline = pipelineMode(file);
+      result =
+        (pipeline ? analyzeCapturePipelined(file, pipeline) : null) ??
+        analyzeCapture(file, { keepSegments: false, keepFrames: false });
     } catch (e) {
       if (e instanceof CaptureOpenError) {
         io.stderr(`tcplab analyze: ${file}: ${oneLine(e.message)} (at byte ${e.offset})\n`);

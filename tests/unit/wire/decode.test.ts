@@ -727,3 +727,90 @@ describe('IPv6 text (RFC 5952)', () => {
     expect(() => parseIpv6('12345::')).toThrow(/not 1-4 hex digits/);
   });
 });
+
+describe('segment sink (the decoding thread of the two-thread analyze)', () => {
+  it('writes every field of every TCP segment of the real captures, as the packet has them', async () => {
+    const { readdirSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { openCaptureFile, newDecodeScratch, decodeFrameAt, SEG, ipv4ToString, ipv6ToString } =
+      await import('../../../src-main/wire');
+    const dir = join(__dirname, '..', '..', '..', 'resources', 'captures');
+    const i32 = new Int32Array(SEG.STRIDE * 2);
+    const u8 = new Uint8Array(i32.buffer);
+    const sink = { i32, u8, at: SEG.STRIDE }; // the second record, so offsets are exercised
+    let segments = 0;
+    let syns = 0;
+    for (const f of readdirSync(dir).filter((n) => /\.pcap(ng)?$/.test(n))) {
+      const reader = openCaptureFile(join(dir, f));
+      for (let rec = reader.next(); rec !== null; rec = reader.next()) {
+        const a = decodeFrameAt(
+          rec.linkType,
+          rec.data,
+          0,
+          rec.data.length,
+          rec.frame,
+          rec.time,
+          rec.origLength,
+        );
+        const b = decodeFrameAt(
+          rec.linkType,
+          rec.data,
+          0,
+          rec.data.length,
+          rec.frame,
+          rec.time,
+          rec.origLength,
+          newDecodeScratch(false, true, sink),
+        );
+        expect(b.kind).toBe(a.kind);
+        if (a.kind !== 'tcp' || b.kind !== 'tcp') continue;
+        segments++;
+        const p = a.packet;
+        const at = sink.at;
+        const addr = (slot: number) =>
+          p.ipVersion === 4 ? ipv4ToString(u8, (at + slot) * 4) : ipv6ToString(u8, (at + slot) * 4);
+        expect({
+          frame: b.packet.frame,
+          time: b.packet.time,
+          ipVersion: i32[at + SEG.VERSION],
+          src: addr(SEG.SRC),
+          dst: addr(SEG.DST),
+          srcPort: i32[at + SEG.SRC_PORT],
+          dstPort: i32[at + SEG.DST_PORT],
+          seq: i32[at + SEG.SEQ] >>> 0,
+          ack: i32[at + SEG.ACK] >>> 0,
+          flags: i32[at + SEG.FLAGS],
+          window: i32[at + SEG.WINDOW],
+          urgent: i32[at + SEG.URGENT],
+          payloadLength: i32[at + SEG.PAYLOAD],
+          headerLength: i32[at + SEG.HEADER],
+          checksum: i32[at + SEG.CHECKSUM],
+        }).toEqual({
+          frame: p.frame,
+          time: p.time,
+          ipVersion: p.ipVersion,
+          src: p.src,
+          dst: p.dst,
+          srcPort: p.srcPort,
+          dstPort: p.dstPort,
+          seq: p.seq,
+          ack: p.ack,
+          flags: p.flags,
+          window: p.window,
+          urgent: p.urgent,
+          payloadLength: p.payloadLength,
+          headerLength: p.headerLength,
+          checksum: p.checksum,
+        });
+        const mss = p.flags & TCP_FLAG.SYN ? p.options.find((o) => o.kind === 'mss') : undefined;
+        const ws = p.flags & TCP_FLAG.SYN ? p.options.find((o) => o.kind === 'wscale') : undefined;
+        expect(i32[at + SEG.MSS]).toBe(mss?.kind === 'mss' ? mss.value : -1);
+        expect(i32[at + SEG.WSCALE]).toBe(ws?.kind === 'wscale' ? ws.shift : -1);
+        if (p.flags & TCP_FLAG.SYN) syns++;
+      }
+      reader.close();
+    }
+    expect(segments).toBeGreaterThan(500);
+    expect(syns).toBeGreaterThan(20);
+  });
+});
