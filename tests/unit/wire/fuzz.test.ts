@@ -17,6 +17,8 @@ import {
   buildFrame,
   captureReaderFromBytes,
   decodeFrame,
+  newDecodeScratch,
+  SEG,
   dissect,
 } from '../../../src-main/wire';
 import type { FrameSpec } from '../../../src-main/wire';
@@ -81,6 +83,8 @@ function mutate(rng: XorShift, src: Uint8Array): Uint8Array {
   return b;
 }
 
+const SINK_I32 = new Int32Array(SEG.STRIDE * 2);
+
 function checkFrame(linkType: number, data: Uint8Array, orig?: number): void {
   const r = decodeFrame(linkType, data, 1, 0, orig);
   expect(['tcp', 'other', 'malformed']).toContain(r.kind);
@@ -88,6 +92,25 @@ function checkFrame(linkType: number, data: Uint8Array, orig?: number): void {
   if (r.kind === 'malformed') expect(r.reason).not.toMatch(/^decoder error/);
   // Sentences never show a read past the end of the frame.
   if (r.kind !== 'tcp') expect(JSON.stringify(r)).not.toMatch(/undefined|NaN|-\d/);
+  // The two-thread analyze's decoder (records of numbers in a shared ring) agrees on every frame.
+  const sink = { i32: SINK_I32, u8: new Uint8Array(SINK_I32.buffer), at: SEG.STRIDE };
+  const viaSink = decodeFrame(linkType, data, 1, 0, orig, newDecodeScratch(false, true, sink));
+  expect(viaSink.kind).toBe(r.kind);
+  if (r.kind === 'tcp') {
+    const at = sink.at;
+    expect([SINK_I32[at + SEG.SRC_PORT], SINK_I32[at + SEG.DST_PORT], SINK_I32[at + SEG.SEQ] >>> 0]).toEqual([
+      r.packet.srcPort,
+      r.packet.dstPort,
+      r.packet.seq,
+    ]);
+    expect([SINK_I32[at + SEG.FLAGS], SINK_I32[at + SEG.PAYLOAD], SINK_I32[at + SEG.VERSION]]).toEqual([
+      r.packet.flags,
+      r.packet.payloadLength,
+      r.packet.ipVersion,
+    ]);
+    expect(SINK_I32[at + SEG.MSS]).toBeGreaterThanOrEqual(-1);
+    expect(SINK_I32[at + SEG.WSCALE]).toBeGreaterThanOrEqual(-1);
+  }
   const layers = dissect(linkType, data);
   expect(layers.find((l) => l.error?.startsWith('dissector error'))?.error).toBeUndefined();
   for (const l of layers) {
