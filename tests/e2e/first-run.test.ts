@@ -118,8 +118,45 @@ describe.skipIf(missing !== null)('first run and menu actions in web mode', () =
   });
 
   it('follows theme and zoom menu actions sent to the service', async () => {
+    // The ladder of the sample's first session: its state bands take the theme's colours.
+    await page.locator('[data-testid=nav-files]').click();
+    await page.locator('[data-testid=session-row]').first().click();
+    const bandFill = () =>
+      page.evaluate(() => {
+        const g = globalThis as unknown as {
+          document: { querySelector(s: string): { getAttribute(n: string): string | null } | null };
+          getComputedStyle(e: unknown): { fill: string };
+        };
+        const band = g.document.querySelector('.ladder-svg .band');
+        return band ? `${band.getAttribute('class')}: ${g.getComputedStyle(band).fill}` : 'none';
+      });
+    // light-dark() pairs of LadderView.vue, as rgb().
+    const LIGHT: Record<string, string> = {
+      closed: 'rgb(156, 163, 175)',
+      listen: 'rgb(14, 165, 233)',
+      opening: 'rgb(245, 158, 11)',
+      established: 'rgb(22, 163, 74)',
+      closing: 'rgb(139, 92, 246)',
+      'time-wait': 'rgb(100, 116, 139)',
+    };
+    const DARK: Record<string, string> = {
+      closed: 'rgb(107, 114, 128)',
+      listen: 'rgb(56, 189, 248)',
+      opening: 'rgb(251, 191, 36)',
+      established: 'rgb(74, 222, 128)',
+      closing: 'rgb(167, 139, 250)',
+      'time-wait': 'rgb(148, 163, 184)',
+    };
+    const expectFill = (colours: Record<string, string>) => (v: string) => {
+      const m = /band-([\w-]+): (.*)$/.exec(v);
+      return m !== null && colours[m[1]] === m[2];
+    };
     expect((await invoke(app, 'app.menuAction', { action: 'theme-light' })).ok).toBe(true);
     await expect.poll(() => page.evaluate(htmlTheme)).toBe('light');
+    await expect.poll(async () => expectFill(LIGHT)(await bandFill()), { timeout: 10_000 }).toBe(true);
+    expect((await invoke(app, 'app.menuAction', { action: 'theme-dark' })).ok).toBe(true);
+    await expect.poll(() => page.evaluate(htmlTheme)).toBe('dark');
+    await expect.poll(async () => expectFill(DARK)(await bandFill())).toBe(true);
     expect((await invoke(app, 'app.menuAction', { action: 'theme-system' })).ok).toBe(true);
     await expect.poll(() => page.evaluate(htmlTheme)).toBe('none');
     expect((await invoke(app, 'app.menuAction', { action: 'zoom-in' })).ok).toBe(true);

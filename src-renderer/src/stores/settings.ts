@@ -40,6 +40,12 @@ export const useSettingsStore = defineStore('settings', () => {
   let seq = 0;
 
   const theme = computed<ThemeChoice>(() => settings.value?.theme ?? 'system');
+  // The system's choice, kept current, for what is drawn outside CSS (the labs' SVG ladder).
+  const media = typeof matchMedia === 'function' ? matchMedia('(prefers-color-scheme: dark)') : null;
+  const systemDark = ref(media?.matches ?? false);
+  media?.addEventListener('change', (e) => (systemDark.value = e.matches));
+  /** The page is dark: the theme chosen in the settings, or the system's. */
+  const dark = computed(() => (theme.value === 'system' ? systemDark.value : theme.value === 'dark'));
   const zoom = computed(() => settings.value?.zoom ?? 1);
 
   async function loadFirstRun(recheck = false): Promise<void> {
@@ -110,6 +116,7 @@ export const useSettingsStore = defineStore('settings', () => {
     error,
     lastAction,
     theme,
+    dark,
     zoom,
     loadFirstRun,
     set,
