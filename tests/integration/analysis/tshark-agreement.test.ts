@@ -11,17 +11,18 @@
  * where tshark is missing.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main, type CliIo } from '../../../src-main/app/cli-main';
 import type { AnalyzeJson } from '../../../src-main/app/commands/analyze';
 import { analyzeCapture } from '../../../src-main/service/analyze';
 import type { SegmentAnalysis } from '../../../src-shared/session';
+import { captureFiles, OUR_CAPTURES, SHARED_PCAPS } from '../capture-files';
 
 const ROOT = join(__dirname, '..', '..', '..');
-const SHARED = join(ROOT, '..', 'shared', 'pcaps');
-const OURS = join(ROOT, 'resources', 'captures');
+const SHARED = SHARED_PCAPS;
+const OURS = OUR_CAPTURES;
 const TSHARK = '/usr/bin/tshark';
 
 const hasTshark = ((): boolean => {
@@ -34,13 +35,7 @@ const hasTshark = ((): boolean => {
   }
 })();
 
-function captures(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((f) => /\.(pcap|pcapng|cap)$/.test(f))
-    .sort()
-    .map((f) => join(dir, f));
-}
+const captures = captureFiles;
 
 const FILES = [...captures(SHARED), ...captures(OURS)];
 

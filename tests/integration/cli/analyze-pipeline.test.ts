@@ -9,11 +9,12 @@
  * this thread reads the first frames itself and hands the rest over.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PIPELINE_MIN_BYTES } from '../../../src-main/service/analyze-pipeline';
+import { captureFiles, OUR_CAPTURES, SHARED_PCAPS } from '../capture-files';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const CLI = join(ROOT, 'bin', 'tcplab.js');
@@ -21,18 +22,7 @@ const WORKER = join(ROOT, 'out', 'main', 'decode-worker.js');
 const tmp = mkdtempSync(join(tmpdir(), 'tcplab-pipeline-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function captures(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((f) => /\.(pcap|pcapng|cap)$/.test(f))
-    .sort()
-    .map((f) => join(dir, f));
-}
-
-const FILES = [
-  ...captures(join(ROOT, '..', 'shared', 'pcaps')),
-  ...captures(join(ROOT, 'resources', 'captures')),
-];
+const FILES = [...captureFiles(SHARED_PCAPS), ...captureFiles(OUR_CAPTURES)];
 
 function analyze(file: string, threads: string | undefined, json = true) {
   const env = { ...process.env };
