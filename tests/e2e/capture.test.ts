@@ -5,11 +5,14 @@
  * handshake and teardown on the live ladder; hold a connection, inject an
  * exact RST toward the server through the confirmation step and see the
  * reaction `reset` (and the server socket's ECONNRESET); a bad filter shows
- * libpcap's words. Skipped without root or the built app (a failure on CI).
+ * libpcap's words; once stopped, File ▸ Save Capture As… (the menu action
+ * sent to the service) brings back the Capture view and downloads the
+ * pcapng. Skipped without root or the built app (a failure on CI).
  */
+import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, prerequisites, startWebApp, type WebApp } from './harness';
+import { invoke, launchChromium, prerequisites, startWebApp, type WebApp } from './harness';
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const missing = prerequisites() ?? (isRoot ? null : 'live capture needs root: run the tests with sudo');
@@ -122,5 +125,19 @@ describe.skipIf(missing !== null)('the Capture view in Chromium (web mode, root)
       .toBe('stopped');
     await tid('capture-reopen').click();
     await expect.poll(() => page.locator('[data-testid=session-row]').count(), { timeout: 15_000 }).toBe(2);
+  });
+
+  it('saves the stopped capture as pcapng on File ▸ Save Capture As…', async () => {
+    // The reopened capture left the Files view on screen.
+    expect(await tid('nav-files').getAttribute('aria-current')).toBe('page');
+    const download = page.waitForEvent('download', { timeout: 15_000 });
+    expect((await invoke(app, 'app.menuAction', { action: 'save-capture' })).ok).toBe(true);
+    const file = await download;
+    expect(file.suggestedFilename()).toMatch(/\.pcapng$/);
+    expect(await tid('nav-capture').getAttribute('aria-current')).toBe('page');
+    const path = await file.path();
+    expect(readFileSync(path).readUInt32LE(0)).toBe(0x0a0d0d0a); // a pcapng section header block
+    expect(await tid('menu-note').count()).toBe(0);
+    expect(errors).toEqual([]);
   });
 });

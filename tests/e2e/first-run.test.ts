@@ -6,15 +6,17 @@
  * the sample opens as a real capture; the theme choice sticks (data-theme and
  * settings.json); closing it persists; and menu actions sent as
  * `app.menuAction` over the page's own socket — Help ▸ Getting Started, the
- * theme, zoom — reach the page as events, as they would from the native menu.
+ * theme, zoom, File ▸ Export Ladder… and Save Capture As… — reach the page as
+ * events, as they would from the native menu: Export Ladder… opens the export
+ * menu of the ladder on screen with the first item focused (Enter exports),
+ * and both say what to do when there is no ladder or no live capture.
  */
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, prerequisites, startWebApp, type WebApp } from './harness';
+import { invoke, launchChromium, prerequisites, startWebApp, type WebApp } from './harness';
 
 const missing = prerequisites();
 if (missing && process.env.CI) throw new Error(`end-to-end prerequisites missing: ${missing}`);
@@ -26,34 +28,6 @@ const htmlTheme = () =>
 const htmlZoom = () =>
   (globalThis as unknown as { document: { documentElement: { style: { zoom: string } } } }).document
     .documentElement.style.zoom;
-
-/** Sends one command over a second socket (a stand-in for the native menu calling the service). */
-async function invoke(app: WebApp, name: string, args: object): Promise<{ ok: boolean; result?: unknown }> {
-  const ws = new WebSocket(`ws://127.0.0.1:${app.port}/ws?token=${app.token}`, { origin: app.origin });
-  try {
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-    });
-    return await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no reply to ${name}`)), 10_000);
-      ws.on('message', (data) => {
-        const msg = JSON.parse(String(data)) as {
-          t: string;
-          id?: number;
-          reply?: { ok: boolean; result?: unknown };
-        };
-        if (msg.t === 'reply' && msg.id === 1) {
-          clearTimeout(timer);
-          resolve(msg.reply!);
-        }
-      });
-      ws.send(JSON.stringify({ t: 'invoke', id: 1, name, args }));
-    });
-  } finally {
-    ws.close();
-  }
-}
 
 describe.skipIf(missing !== null)('first run and menu actions in web mode', () => {
   let app: WebApp;
@@ -97,6 +71,23 @@ describe.skipIf(missing !== null)('first run and menu actions in web mode', () =
       (JSON.parse(readFileSync(join(dataDir, 'settings.json'), 'utf8')) as { firstRunDone: boolean })
         .firstRunDone;
     await expect.poll(settings, { timeout: 10_000 }).toBe(true);
+  });
+
+  it('says what to do on File ▸ Export Ladder… with no ladder, and Save Capture As… with no capture', async () => {
+    const note = page.locator('[data-testid=menu-note]');
+    // The sample is open, but no session is picked yet: no ladder on screen.
+    expect(await page.locator('[data-testid=ladder]').count()).toBe(0);
+    expect((await invoke(app, 'app.menuAction', { action: 'export-ladder' })).ok).toBe(true);
+    await expect
+      .poll(() => note.textContent(), { timeout: 10_000 })
+      .toContain('Open a capture or a simulation and pick a session first.');
+    // Nothing was captured live: the note says so, and the Files view stays.
+    expect((await invoke(app, 'app.menuAction', { action: 'save-capture' })).ok).toBe(true);
+    await expect.poll(() => note.textContent(), { timeout: 10_000 }).toContain('no live capture to save');
+    expect(await note.textContent()).toContain('already on disk');
+    expect(await page.locator('[data-testid=nav-files]').getAttribute('aria-current')).toBe('page');
+    await note.getByRole('button', { name: 'Dismiss' }).click();
+    await expect.poll(() => note.count()).toBe(0);
   });
 
   it('comes back with Help ▸ Getting Started (app.menuAction), and keeps the theme chosen there', async () => {
@@ -163,6 +154,42 @@ describe.skipIf(missing !== null)('first run and menu actions in web mode', () =
     await expect.poll(() => page.evaluate(htmlZoom)).toBe('1.1');
     expect((await invoke(app, 'app.menuAction', { action: 'zoom-reset' })).ok).toBe(true);
     await expect.poll(() => page.evaluate(htmlZoom)).toBe('');
+  });
+
+  it('opens the export menu of the ladder on screen on File ▸ Export Ladder…, focused for the keyboard', async () => {
+    // The previous test left the sample's first session on screen.
+    await expect.poll(() => page.locator('[data-testid=ladder]').count()).toBe(1);
+    const first = page.locator('[data-testid=ladder-export-svg-view]');
+    const focused = () =>
+      page.evaluate(
+        () =>
+          (
+            globalThis as unknown as {
+              document: { activeElement: { getAttribute(n: string): string | null } };
+            }
+          ).document.activeElement.getAttribute('data-testid') ?? '',
+      );
+    expect(await first.count()).toBe(0);
+    expect((await invoke(app, 'app.menuAction', { action: 'export-ladder' })).ok).toBe(true);
+    await expect.poll(() => first.isVisible(), { timeout: 10_000 }).toBe(true);
+    for (const id of ['svg-all', 'png-view', 'png-all', 'mermaid', 'plantuml'])
+      expect(await page.locator(`[data-testid=ladder-export-${id}]`).isVisible()).toBe(true);
+    expect(await page.locator('[data-testid=ladder-export]').getAttribute('aria-expanded')).toBe('true');
+    await expect.poll(focused).toBe('ladder-export-svg-view');
+    expect(await page.locator('[data-testid=menu-note]').count()).toBe(0);
+    // ↓ moves in the menu; Escape closes it and gives focus back to its button.
+    await page.keyboard.press('ArrowDown');
+    await expect.poll(focused).toBe('ladder-export-svg-all');
+    await page.keyboard.press('Escape');
+    await expect.poll(() => first.count()).toBe(0);
+    expect(await focused()).toBe('ladder-export');
+    // Again, and Enter exports the first item: the SVG of the view.
+    expect((await invoke(app, 'app.menuAction', { action: 'export-ladder' })).ok).toBe(true);
+    await expect.poll(focused, { timeout: 10_000 }).toBe('ladder-export-svg-view');
+    const download = page.waitForEvent('download', { timeout: 10_000 });
+    await page.keyboard.press('Enter');
+    expect((await download).suggestedFilename()).toMatch(/\.svg$/);
+    await expect.poll(() => first.count()).toBe(0);
   });
 
   it('opens the simulation from the first-run screen', async () => {

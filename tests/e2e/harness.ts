@@ -2,13 +2,16 @@
  * End-to-end harness: starts the built web mode (`bin/tcplab.js serve`) as a
  * child process, reads its URL and token from the first line it prints, and
  * launches Debian's Chromium through playwright-core (never a downloaded
- * browser). Tests need `npm run build` first; `npm test` does it.
+ * browser), and sends single commands over a second socket (`invoke`, a
+ * stand-in for the native menu calling the service). Tests need `npm run
+ * build` first; `npm test` does it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
+import WebSocket from 'ws';
 
 export const ROOT = join(__dirname, '..', '..');
 export const CHROMIUM = process.env.TCPLAB_CHROMIUM ?? '/usr/bin/chromium';
@@ -93,4 +96,36 @@ export async function launchChromium(): Promise<Browser> {
       '--disable-quic',
     ],
   });
+}
+
+/** Sends one command over a second socket (a stand-in for the native menu calling the service). */
+export async function invoke(
+  app: WebApp,
+  name: string,
+  args: object,
+): Promise<{ ok: boolean; result?: unknown }> {
+  const ws = new WebSocket(`ws://127.0.0.1:${app.port}/ws?token=${app.token}`, { origin: app.origin });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    return await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no reply to ${name}`)), 10_000);
+      ws.on('message', (data) => {
+        const msg = JSON.parse(String(data)) as {
+          t: string;
+          id?: number;
+          reply?: { ok: boolean; result?: unknown };
+        };
+        if (msg.t === 'reply' && msg.id === 1) {
+          clearTimeout(timer);
+          resolve(msg.reply!);
+        }
+      });
+      ws.send(JSON.stringify({ t: 'invoke', id: 1, name, args }));
+    });
+  } finally {
+    ws.close();
+  }
 }

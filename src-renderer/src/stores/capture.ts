@@ -182,15 +182,25 @@ export const useCaptureStore = defineStore('capture', () => {
 
   async function init(): Promise<void> {
     await loadInterfaces();
-    const st = await bridge.invoke('capture.status', {});
-    if (!st.ok) return;
-    setStatus(st.result);
-    if (st.result.iface) iface.value = st.result.iface;
-    if (st.result.filter) filter.value = st.result.filter;
-    if (st.result.state !== 'idle') {
+    const st = await refreshStatus();
+    if (!st) return;
+    if (st.iface) iface.value = st.iface;
+    if (st.filter) filter.value = st.filter;
+    if (st.state !== 'idle') {
       const ss = await bridge.invoke('capture.sessions', {});
       if (ss.ok) mergeSessions(ss.result);
     }
+  }
+
+  /** The service's word on the capture (also before the Capture view was ever opened), or null. */
+  async function refreshStatus(): Promise<CaptureStatus | null> {
+    const r = await bridge.invoke('capture.status', {});
+    if (!r.ok) {
+      error.value = r.error.message;
+      return null;
+    }
+    setStatus(r.result);
+    return r.result;
   }
 
   async function loadInterfaces(): Promise<void> {
@@ -394,6 +404,7 @@ export const useCaptureStore = defineStore('capture', () => {
     paused,
     currentIface,
     init,
+    refreshStatus,
     loadInterfaces,
     start,
     stop,

@@ -3,12 +3,16 @@
  * base64 and selects it, a refused file leaves the reply's sentence in
  * `error`, sessions follow the current file, segment rows arrive page by page
  * into one array, stale replies are dropped, and the details store fetches
- * the clicked frame and clears with the session.
+ * the clicked frame and clears with the session. Menu requests (File ▸ Export
+ * Ladder…, Save Capture As…) are taken once, by the one component that can
+ * carry them out, and the capture store asks the service where the capture
+ * stands before the Capture view was ever opened.
  */
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { nextTick } from 'vue';
+import { nextTick, watch } from 'vue';
 import type {
+  CaptureStatus,
   CommandArgs,
   CommandName,
   CommandResult,
@@ -19,8 +23,14 @@ import type {
 } from '../../../src-shared/contract';
 import type { SegmentRow, SessionSummary } from '../../../src-shared/session';
 import { setBridge } from '../../../src-renderer/src/bridge';
+import { useCaptureStore } from '../../../src-renderer/src/stores/capture';
 import { useDetailsStore } from '../../../src-renderer/src/stores/details';
 import { useFilesStore } from '../../../src-renderer/src/stores/files';
+import {
+  NO_CAPTURE_NOTE,
+  NO_LADDER_NOTE,
+  usePageRequestsStore,
+} from '../../../src-renderer/src/stores/requests';
 import { SEGMENT_PAGE, useSessionsStore } from '../../../src-renderer/src/stores/sessions';
 
 type Args = { offset: number; limit: number; frame: number };
@@ -72,6 +82,20 @@ const ROWS: SegmentRow[] = Array.from({ length: SEGMENT_PAGE * 2 + 5 }, (_, inde
   stateB: 'ESTABLISHED',
   analysis: [],
 }));
+
+const STOPPED: CaptureStatus = {
+  id: 1,
+  state: 'stopped',
+  iface: 'lo',
+  filter: 'tcp',
+  linkTypeName: 'EN10MB',
+  paused: false,
+  file: '/tmp/x.pcapng',
+  injectAllowed: true,
+  counters: { seen: 9, decoded: 8, malformed: 0, shown: 8, dropped: 0 },
+  ended: 'stopped',
+  following: null,
+};
 
 function fileLike(bytes: number[]) {
   return { name: 'x.pcap', size: bytes.length, arrayBuffer: async () => new Uint8Array(bytes).buffer };
@@ -188,5 +212,81 @@ describe('stores', () => {
     await nextTick();
     expect(details.selectedIndex).toBeNull();
     expect(details.detail).toBeNull();
+  });
+});
+
+describe('menu requests', () => {
+  let status: Reply<CaptureStatus>;
+  beforeEach(() => {
+    status = { ok: true, result: STOPPED };
+    setBridge(new FakeBridge({ 'capture.status': () => status }));
+    setActivePinia(createPinia());
+  });
+
+  it('gives an export request to one visible ladder, at once, and says when none took it', () => {
+    const requests = usePageRequestsStore();
+    expect(requests.requestLadderExport()).toBe(false);
+    // Two ladders watching as LadderView does: only a visible one takes it, and only once.
+    const visible = [false, true, true];
+    const opened: number[] = [];
+    const stops = visible.map((_, i) =>
+      watch(
+        () => requests.exportLadder,
+        () => {
+          if (visible[i] && requests.takeLadderExport()) opened.push(i);
+        },
+        { flush: 'sync' },
+      ),
+    );
+    expect(requests.requestLadderExport()).toBe(true);
+    expect(opened).toEqual([1]);
+    visible[1] = visible[2] = false;
+    expect(requests.requestLadderExport()).toBe(false);
+    expect(opened).toEqual([1]);
+    // An unmounted ladder (its watcher stopped) takes nothing.
+    visible[1] = true;
+    stops.forEach((stop) => stop());
+    expect(requests.requestLadderExport()).toBe(false);
+    expect(opened).toEqual([1]);
+  });
+
+  it('keeps a save request until the Capture view takes it, once', () => {
+    const requests = usePageRequestsStore();
+    expect(requests.takeCaptureSave()).toBe(false);
+    requests.requestCaptureSave();
+    // The controls mount after the view switch: an immediate watcher takes the pending request.
+    let saves = 0;
+    const stop = watch(
+      () => requests.saveCapture,
+      () => {
+        if (requests.takeCaptureSave()) saves++;
+      },
+      { immediate: true },
+    );
+    expect(saves).toBe(1);
+    stop();
+    // Mounting again does not save again.
+    expect(requests.takeCaptureSave()).toBe(false);
+  });
+
+  it('keeps the note until dismissed', () => {
+    const requests = usePageRequestsStore();
+    expect(requests.note).toBeNull();
+    requests.showNote(NO_CAPTURE_NOTE);
+    expect(requests.note).toMatch(/no live capture to save yet.*already on disk/);
+    requests.dismissNote();
+    expect(requests.note).toBeNull();
+    expect(NO_LADDER_NOTE).toBe('Open a capture or a simulation and pick a session first.');
+  });
+
+  it('asks the service where the capture stands, so the menu knows whether there is a file to save', async () => {
+    const cap = useCaptureStore();
+    expect(cap.status).toBeNull();
+    expect((await cap.refreshStatus())?.file).toBe('/tmp/x.pcapng');
+    expect(cap.status?.state).toBe('stopped');
+    expect(cap.counters.decoded).toBe(8);
+    status = { ok: false, error: { code: 'unavailable', message: 'The service is gone.' } };
+    expect(await cap.refreshStatus()).toBeNull();
+    expect(cap.error).toBe('The service is gone.');
   });
 });
