@@ -13,6 +13,8 @@ import type { TcpState } from './tcp';
 
 /** Largest capture a renderer may hand over in one `files.open` (base64 text). */
 export const MAX_UPLOAD_BASE64 = 400 * 1024 * 1024;
+/** Longest lab file (YAML text, in characters) a renderer may hand over in one `labs.upload`. */
+export const MAX_LAB_TEXT = 1024 * 1024;
 
 export interface MalformedSample {
   frame: number;
@@ -578,6 +580,11 @@ export const commandSchemas = {
   /* labs.*: classroom labs (src-main/service/labs-service.ts) */
   'labs.list': s.object({}),
   'labs.open': s.object({ labId: labId }),
+  /** A lab file from outside the built-in folder (the page's file picker): its name and YAML text. */
+  'labs.upload': s.object({
+    name: s.string({ min: 1, max: 255 }),
+    text: s.string({ max: MAX_LAB_TEXT }),
+  }),
   'labs.state': s.object({ labId: labId }),
   'labs.step': s.object({ labId: labId }),
   'labs.run': s.object({ labId: labId }),
@@ -667,6 +674,8 @@ export interface CommandResults {
   'files.openSample': FileSummary;
   'labs.list': LabListItem[];
   'labs.open': { lab: LabView; state: LabSessionState };
+  /** The uploaded lab, opened (as `labs.open` answers); it is listed after the built-in labs from now on. */
+  'labs.upload': { lab: LabView; state: LabSessionState };
   'labs.state': LabSessionState;
   'labs.step': LabSessionState;
   'labs.run': LabSessionState;

@@ -6,9 +6,12 @@
  * IPC binding with a native open dialog, and the window loading the built
  * renderer (or the dev server in `electron-vite dev`). A capture named on the
  * command line opens once the page has loaded, so its sessions arrive as
- * events the page is listening for. Around that: the paths of an installed
- * app (packaged-paths.ts: scenarios, labs and samples in the resources
- * folder, and how the capture helper is started there), the settings in the
+ * events the page is listening for; a lab file (`.tcplab`, or whatever Open
+ * Lab… chose) is loaded by the labs service and the page is told to open it
+ * by its id, and a file that fails either way is reported in a dialog.
+ * Around that: the paths of an installed app (packaged-paths.ts: scenarios,
+ * labs and samples in the resources folder, and how the capture helper is
+ * started there), the settings in the
  * user data folder applied to the app (theme through nativeTheme, zoom), the
  * window's size and position remembered (window-state.ts), recent files,
  * and the application menu (menu.ts), whose actions go through the same
@@ -50,6 +53,8 @@ import {
   type AppLocation,
 } from './window';
 
+type FileKind = 'capture' | 'lab';
+
 export interface DesktopPaths {
   /** out/preload/index.js */
   preload: string;
@@ -58,7 +63,10 @@ export interface DesktopPaths {
 }
 
 const CAPTURE_FILE = /\.(pcap|pcapng|cap|tcplab)$/i;
-/** Lab files (the file association `.tcplab`): handed to the page as an `app.action` event. */
+/**
+ * Lab files (the file association `.tcplab`): loaded by the labs service, then
+ * opened by the page, told by an `open-builtin-lab` action with the lab's id.
+ */
 const LAB_FILE = /\.tcplab$/i;
 
 /**
@@ -114,19 +122,22 @@ export function startDesktop(paths: DesktopPaths): boolean {
   let win: BrowserWindow | null = null;
   let service: LabService | null = null;
   let pageLoaded = false;
-  const pendingFiles: string[] = [];
+  const pendingFiles: Array<{ path: string; kind: FileKind }> = [];
 
   const openExternal = (url: string): Promise<void> => shell.openExternal(url);
   app.on('web-contents-created', (_event, contents) => hardenWebContents(contents, loc, openExternal));
 
-  const openFile = (path: string): void => {
+  /** Opens a capture, or loads a lab and has the page open it; a failure is logged and shown in a dialog. */
+  const openFile = (path: string, kind: FileKind = LAB_FILE.test(path) ? 'lab' : 'capture'): void => {
     if (!service || !pageLoaded) {
-      pendingFiles.push(path);
+      pendingFiles.push({ path, kind });
       return;
     }
     try {
-      if (LAB_FILE.test(path)) service.events.emit({ type: 'app.action', action: 'open-lab', path });
-      else service.openPath(path);
+      if (kind === 'lab') {
+        const name = service.labs.loadFile(path);
+        service.events.emit({ type: 'app.action', action: 'open-builtin-lab', name });
+      } else service.openPath(path);
       service.settings.store.addRecent(path);
       app.addRecentDocument(path);
     } catch (e) {
@@ -156,8 +167,8 @@ export function startDesktop(paths: DesktopPaths): boolean {
     invoke: (name, args) =>
       service ? service.handle(name, args) : Promise.resolve({ ok: true, result: null }),
     chooseFile,
-    openCapture: openFile,
-    openLab: openFile,
+    openCapture: (path) => openFile(path, 'capture'),
+    openLab: (path) => openFile(path, 'lab'),
     showCapturePermissions: () => {
       void (async () => {
         const a = service ? await service.settings.captureAvailability(true) : null;
@@ -227,7 +238,7 @@ export function startDesktop(paths: DesktopPaths): boolean {
     w.webContents.on('did-finish-load', () => {
       pageLoaded = true;
       if (service) applySettings(service.settings.store.get(), nativeTheme, w.webContents);
-      for (const f of pendingFiles.splice(0)) openFile(f);
+      for (const f of pendingFiles.splice(0)) openFile(f.path, f.kind);
     });
     w.on('closed', () => {
       if (win === w) win = null;
@@ -295,7 +306,7 @@ export function startDesktop(paths: DesktopPaths): boolean {
       service?.dispose();
     });
     const file = captureFromArgv(process.argv, Boolean(process.defaultApp));
-    if (file) pendingFiles.push(file);
+    if (file) openFile(file);
     win = createWindow();
     app.on('activate', () => {
       if (BrowserWindow.getAllWindows().length === 0) win = createWindow();

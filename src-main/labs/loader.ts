@@ -100,7 +100,8 @@ export function parseLab(text: string, file = 'lab.yaml', builtin = false): Load
   const issues: LabIssue[] = [];
   const toFileIssues = (list: LabIssue[]): LabFileIssue[] =>
     list.map((i) => ({ file: name, ...locate(doc, lc, i.path), path: fmtPath(i.path), message: i.message }));
-  const id = name.replace(/\.ya?ml$/, '');
+  // The id defaults to the file's base name: first.tcplab, first.tcplab.yaml, first.yml → first.
+  const id = name.replace(/(\.tcplab)?(\.ya?ml)?$/i, '');
   const scenarioHosts = (sc: string): string[] | null => {
     try {
       return Object.keys(loadScenario(sc).hosts);

@@ -101,6 +101,7 @@ export class LabService {
           : opts.settingsFile,
       emit: (e) => this.events.emit(e),
       openFile: (path) => this.openPath(path),
+      openLab: (path) => this.labs.loadFile(path),
     });
     this.labs = new LabsService({ ...opts.labs, dataDir: opts.dataDir ?? defaultDataDir() });
     this.vhost = new VhostService({

@@ -9,9 +9,14 @@
  * each prediction is scored and the engine's explanation revealed) — live
  * check results and score, progress saved after every change, and report
  * export (self-contained HTML with embedded JSON; PDF from Electron's
- * printer when the host gives one, else the built-in writer).
+ * printer when the host gives one, else the built-in writer). Labs from
+ * outside the built-in folder join the list after the built-in ones: a file
+ * the main process opens by path (`loadFile`: the menu, the file
+ * association, recent files) or one the page sends as text (`labs.upload`).
+ * Both go through the same loader, so a broken file is refused with its
+ * file:line:col sentences, and a file may not take a built-in lab's id.
  */
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import {
   emptyAttempt,
   labChecks,
@@ -32,6 +37,8 @@ import {
   LabFileError,
   LabRunError,
   loadBuiltinLabs,
+  loadLabFile,
+  parseLab,
   predictTruths,
   ProgressStore,
   reportFileName,
@@ -95,9 +102,31 @@ interface Session {
 }
 
 const DAY = 86_400_000;
+/** How many labs from outside the built-in folder one service keeps (each is at most MAX_LAB_TEXT of YAML). */
+export const MAX_LOADED_LABS = 64;
+
+/** An uploaded file's name as messages show it: no control characters, no folders. */
+function uploadName(name: string): string {
+  return (
+    name
+      .replace(/[\u0000-\u001f]/g, '')
+      .replace(/^.*[\\/]/, '')
+      .slice(0, 255) || 'lab.yaml'
+  );
+}
+
+/** A broken lab file as one LabsError: what to do, then the loader's file:line:col sentences. */
+function badLabFile(name: string, e: LabFileError): LabsError {
+  return new LabsError(
+    'bad-file',
+    `${name} is not a lab TCP Lab can open; fix these lines and open it again:\n${e.message}`,
+  );
+}
 
 export class LabsService {
   private labs: LoadedLab[] | null = null;
+  /** Labs loaded from files outside the built-in folder, by id, in the order they were first loaded. */
+  private readonly loaded = new Map<string, LoadedLab>();
   private readonly sessions = new Map<string, Session>();
   readonly progress: ProgressStore;
 
@@ -112,6 +141,7 @@ export class LabsService {
         lab: this.view(this.lab(labId)),
         state: this.state(this.session(labId)),
       }),
+      'labs.upload': ({ name, text }) => this.upload(name, text),
       'labs.state': ({ labId }) => this.state(this.session(labId)),
       'labs.step': ({ labId }) => this.change(labId, (s) => this.stepToSegment(s)),
       'labs.run': ({ labId }) =>
@@ -185,8 +215,84 @@ export class LabsService {
     };
   }
 
-  /** Every lab (loaded once). */
+  /** Every lab: the built-in ones (loaded once), then those loaded from files. */
   all(): LoadedLab[] {
+    return [...this.builtins(), ...this.loaded.values()];
+  }
+
+  /**
+   * Loads a lab file from outside the built-in folder by path (the main
+   * process: menu, file association, recent files) and returns its id, for
+   * `labs.open`. Trusted: the path is the user's own choice.
+   */
+  loadFile(path: string): string {
+    let l: LoadedLab;
+    try {
+      l = loadLabFile(resolve(path));
+    } catch (e) {
+      if (e instanceof LabFileError) throw badLabFile(basename(path), e);
+      throw e;
+    }
+    return this.add(l).lab.id;
+  }
+
+  /** `labs.upload`: a lab file's text sent by the page (its file picker, web mode), opened at once. */
+  upload(name: string, text: string): { lab: LabView; state: LabSessionState } {
+    const clean = uploadName(name);
+    let l: LoadedLab;
+    try {
+      l = parseLab(text, clean);
+    } catch (e) {
+      if (e instanceof LabFileError) throw badLabFile(clean, e);
+      throw e;
+    }
+    if (l.lab.setup.kind === 'capture')
+      throw new LabsError(
+        'bad-file',
+        `${clean} runs on the capture file "${l.lab.setup.capture}", which a lab sent from the page cannot bring along: ` +
+          'open the lab file with File → Open Lab… in the desktop app (or `tcplab lab`) so the capture is found beside it, or give it a simulation setup.',
+      );
+    const added = this.add(l);
+    return { lab: this.view(added), state: this.state(this.session(added.lab.id)) };
+  }
+
+  /**
+   * Adds a lab from outside the built-in folder. A built-in lab's id is
+   * refused; an earlier loaded lab with the same id is replaced, and unless
+   * the lab is the same as before, its session and saved progress start over.
+   */
+  private add(l: LoadedLab): LoadedLab {
+    const id = l.lab.id;
+    const name = basename(l.file);
+    const builtin = this.builtins().find((x) => x.lab.id === id);
+    if (builtin)
+      throw new LabsError(
+        'bad-file',
+        `${name} has the id "${id}", which the built-in lab "${builtin.lab.title}" already has: ` +
+          `change the \`id:\` in the file to one of its own (for example \`id: my-${id}\`) and open it again.`,
+      );
+    const before = this.loaded.get(id);
+    if (!before && this.loaded.size >= MAX_LOADED_LABS)
+      throw new LabsError(
+        'unavailable',
+        `TCP Lab already holds ${MAX_LOADED_LABS} labs opened from files: restart it to open more.`,
+      );
+    const same =
+      before !== undefined &&
+      JSON.stringify([before.lab, before.scenario]) === JSON.stringify([l.lab, l.scenario]);
+    this.loaded.set(id, l);
+    const s = this.sessions.get(id);
+    if (same) {
+      if (s) s.loaded = l;
+    } else if (before) {
+      this.sessions.delete(id);
+      this.progress.reset(id);
+    }
+    return l;
+  }
+
+  /** The built-in labs (loaded once). */
+  private builtins(): LoadedLab[] {
     if (!this.labs) {
       try {
         this.labs = loadBuiltinLabs(this.opts.dir);

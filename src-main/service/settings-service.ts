@@ -7,13 +7,14 @@
  * file that is not JSON starts over from the defaults, a field that is wrong
  * falls back to its default, and either way a warning says what happened
  * (nothing a user did must stop the app from starting). Menu actions that
- * are the service's to do — theme, zoom, recent files, sample capture — are
- * done here, whichever host asked (the Electron menu or the web page); the
- * others reach the page as `app.action` events on the usual event stream, so
- * the renderer never gets a channel of its own. The first-run screen learns
- * whether live capture works by asking a capture helper to list the
- * interfaces and open one briefly — except when that would pop up a password
- * prompt (pkexec), which it then only announces.
+ * are the service's to do — theme, zoom, recent files (a recent lab file is
+ * loaded through the labs service, then opened by the page by its id),
+ * sample capture — are done here, whichever host asked (the Electron menu or
+ * the web page); the others reach the page as `app.action` events on the
+ * usual event stream, so the renderer never gets a channel of its own. The
+ * first-run screen learns whether live capture works by asking a capture
+ * helper to list the interfaces and open one briefly — except when that
+ * would pop up a password prompt (pkexec), which it then only announces.
  */
 import {
   closeSync,
@@ -231,6 +232,8 @@ export interface SettingsServiceOptions {
   emit: (e: LabEvent) => void;
   /** Opens a capture file by path (LabService.openPath). */
   openFile: (path: string) => FileSummary;
+  /** Loads a lab file by path and returns its id (LabsService.loadFile); throws LabsError on a broken file. */
+  openLab: (path: string) => string;
   /** Where settings.json is (null: in memory only). */
   settingsFile: string | null;
   /** The folder holding captures/, labs/, scenarios/ (default: found like the engine finds scenarios). */
@@ -282,6 +285,7 @@ const SAMPLE_TITLES: Record<string, string> = {
 const FIRST_SCENARIO = 'handshake';
 /** Lab files: the labs colleague's format, `*.tcplab` (YAML), or plain YAML. */
 const LAB_FILE = /\.(tcplab|tcplab\.ya?ml|ya?ml)$/i;
+const LAB_ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
 /** The best interface to try: loopback first (always there, quiet), else the first one. */
 function probeInterface(list: Array<{ name: string; loopback: boolean }>): string | null {
@@ -343,7 +347,7 @@ export class SettingsService {
     return this.o.openFile(join(this.resources, 'captures', name));
   }
 
-  /** The built-in labs (resources/labs): name and title, sorted by file name. */
+  /** The built-in labs (resources/labs): name (the lab's id, for `labs.open`) and title, sorted by file name. */
   labs(): Array<{ name: string; title: string }> {
     const dir = process.env.TCPLAB_LABS || join(this.resources, 'labs');
     let files: string[];
@@ -356,10 +360,12 @@ export class SettingsService {
     }
     const out: Array<{ name: string; title: string }> = [];
     for (const f of files) {
-      const name = f.replace(LAB_FILE, '');
+      // The id is the file's `id:`, else its base name (as the lab loader has it).
+      let name = f.replace(LAB_FILE, '');
       let title = name;
       try {
-        const doc = parseYaml(readFileSync(join(dir, f), 'utf8')) as { title?: unknown } | null;
+        const doc = parseYaml(readFileSync(join(dir, f), 'utf8')) as { id?: unknown; title?: unknown } | null;
+        if (doc && typeof doc.id === 'string' && LAB_ID.test(doc.id)) name = doc.id;
         if (doc && typeof doc.title === 'string' && doc.title.trim()) title = doc.title.trim();
       } catch {
         // a broken lab still gets listed by name; the labs view reports what is wrong with it
@@ -510,7 +516,10 @@ export class SettingsService {
           );
         }
         if (LAB_FILE.test(path) && !/\.(pcap|pcapng|cap)$/i.test(path)) {
-          this.o.emit({ type: 'app.action', action: 'open-lab', path });
+          // Loaded here (a broken file throws the loader's sentences); the page opens it by id.
+          const name = this.o.openLab(path);
+          this.store.addRecent(path);
+          this.o.emit({ type: 'app.action', action: 'open-builtin-lab', name });
           return { done: true };
         }
         this.o.openFile(path);

@@ -4,7 +4,9 @@
  * simulation, answers the questions, sees full marks, exports the HTML report
  * (a browser download) — and `tcplab lab grade` (in-process `main()`) reads
  * the report back with the same score. A second test predicts a segment in
- * predict-the-packet mode and reads the revealed explanation.
+ * predict-the-packet mode and reads the revealed explanation. A third opens
+ * a lab file of the learner's own through "Open lab file…": a broken one is
+ * refused with its file:line:col, a good one opens and joins the list.
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +15,29 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main, type CliIo } from '../../src-main/app/cli-main';
 import { launchChromium, prerequisites, startWebApp, type WebApp } from './harness';
+
+/** A lab of one's own, as a teacher would write it (its id comes from the file name). */
+const MY_LAB = `title: Knock, knock
+objectives: [Read the RST a closed port answers with]
+setup:
+  simulation:
+    hosts:
+      A: { address: 10.0.0.1 }
+      B: { address: 10.0.0.2, listen: [80] }
+    link: { latency: 10 }
+steps:
+  - title: Knock on a closed port
+    text: Make A connect to port 81 of B, where nothing listens.
+    actions:
+      - { host: A, do: connect, to: B, ports: [81] }
+    checks:
+      - id: rst
+        text: B answers the SYN with RST,ACK
+        segment: { from: B, flags: [RST, ACK] }
+solution:
+  actions:
+    - { at: 0, host: A, do: connect, to: B, port: 81 }
+`;
 
 const missing = prerequisites();
 if (missing && process.env.CI) throw new Error(`end-to-end prerequisites missing: ${missing}`);
@@ -91,6 +116,42 @@ describe.skipIf(missing !== null)('labs in Chromium', () => {
     const row = out.trim().split('\n')[1].split(',');
     expect(row.slice(0, 4)).toEqual(['Ada Lovelace', 'refused', '6', '6']);
     expect(row[4]).toBe('rst-ack=pass refused=pass rst-seq=pass rst-relack=pass a-state=pass');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('opens a lab file of your own: a broken one says the line, a good one opens and is listed', async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(app.url);
+    await page.click('[data-testid=nav-labs]');
+    await expect
+      .poll(() => page.locator('[data-testid=lab-list] [data-testid=lab-item]').count(), { timeout: 15_000 })
+      .toBeGreaterThanOrEqual(12);
+    const input = page.locator('[data-testid=lab-file-input]');
+    const file = (name: string, text: string) => ({ name, mimeType: 'text/yaml', buffer: Buffer.from(text) });
+
+    await input.setInputFiles(file('knock.yaml', MY_LAB.replace('  - title: Knock', '  - titel: Knock')));
+    const error = page.locator('[data-testid=lab-error]');
+    await expect
+      .poll(() => error.textContent(), { timeout: 10_000 })
+      .toMatch(/knock\.yaml:\d+:\d+: steps\[0\]/);
+
+    await input.setInputFiles(file('knock.yaml', MY_LAB));
+    await expect
+      .poll(() => page.locator('.lab-head h2').textContent(), { timeout: 10_000 })
+      .toBe('Knock, knock');
+    expect(await error.count()).toBe(0);
+    await page.click('[data-testid=lab-action-0-0]');
+    await page.click('[data-testid=lab-run]');
+    await expect.poll(() => page.locator('[data-testid=lab-ladder]').getAttribute('data-rows')).toBe('2');
+    await expect
+      .poll(() => page.locator('[data-testid=lab-check-result][data-check=rst]').getAttribute('data-passed'))
+      .toBe('true');
+    await page.click('[data-testid=lab-back]');
+    const items = page.locator('[data-testid=lab-list] [data-testid=lab-item]');
+    await expect.poll(() => items.last().getAttribute('data-lab')).toBe('knock');
     expect(errors).toEqual([]);
     await page.close();
   });

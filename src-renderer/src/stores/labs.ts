@@ -3,14 +3,29 @@
  * (its steps, questions, offered actions) and the learner's session in it as
  * the service reports it after every command — ladder rows, hosts' states,
  * live check results and score, predict-the-packet progress — plus report
- * export as a browser download. Every call goes through the `labs.*`
- * commands; components never reach the bridge.
+ * export as a browser download, and a lab file of the learner's own (read
+ * as text and sent with `labs.upload`, then shown like a built-in one).
+ * Every call goes through the `labs.*` commands; components never reach the
+ * bridge.
  */
 import { defineStore } from 'pinia';
 import { ref, shallowRef } from 'vue';
-import type { CommandArgs, CommandName, CommandResult } from '../../../src-shared/contract';
+import {
+  MAX_LAB_TEXT,
+  type CommandArgs,
+  type CommandName,
+  type CommandResult,
+} from '../../../src-shared/contract';
 import type { LabListItem, LabPrediction, LabSessionState, LabView } from '../../../src-shared/labs';
 import { useBridge } from '../bridge';
+import { bytes as fmtBytes } from '../util/format';
+
+/** What `upload` needs of a browser `File` (kept structural for tests). */
+export interface LabFileLike {
+  name: string;
+  size: number;
+  text(): Promise<string>;
+}
 
 export const useLabsStore = defineStore('labs', () => {
   const bridge = useBridge();
@@ -44,12 +59,33 @@ export const useLabsStore = defineStore('labs', () => {
     if (r) list.value = r;
   }
 
-  async function open(labId: string): Promise<void> {
-    const r = await call('labs.open', { labId });
-    if (!r) return;
+  function show(r: { lab: LabView; state: LabSessionState }): void {
     lab.value = r.lab;
     state.value = r.state;
     learner.value = r.state.learner;
+  }
+
+  async function open(labId: string): Promise<void> {
+    const r = await call('labs.open', { labId });
+    if (r) show(r);
+  }
+
+  /** Opens a lab file the learner picked: read as text, checked by the service, shown like `open`. */
+  async function upload(file: LabFileLike): Promise<void> {
+    const name = file.name.slice(0, 255) || 'lab.yaml';
+    if (file.size > MAX_LAB_TEXT) {
+      error.value = `${name} is ${fmtBytes(file.size)}; a lab file can be at most ${fmtBytes(MAX_LAB_TEXT)}. Check that you picked the lab's YAML file.`;
+      return;
+    }
+    let text: string;
+    try {
+      text = await file.text();
+    } catch (e) {
+      error.value = `Could not read ${name}: ${e instanceof Error ? e.message : String(e)}. Check that the file still exists and is readable.`;
+      return;
+    }
+    const r = await call('labs.upload', { name, text });
+    if (r) show(r);
   }
 
   function close(): void {
@@ -128,6 +164,7 @@ export const useLabsStore = defineStore('labs', () => {
     learner,
     refresh,
     open,
+    upload,
     close,
     step,
     runToEnd,

@@ -5,7 +5,9 @@
  * is created, the session gets the CSP and the permission rules, the window
  * is created with the secure options and loads the built page (or the dev
  * server), the IPC handler is bound, and a capture on the command line opens
- * once the page has loaded.
+ * once the page has loaded; a lab file (the command line, or File → Open
+ * Lab…) is loaded by the labs service and handed to the page by its id, and
+ * a broken one is reported.
  */
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -118,6 +120,12 @@ vi.mock('../../../src-main/service', () => ({
       this.opened.push(path);
     }
     dispose = vi.fn();
+    labs = {
+      loadFile: vi.fn((path: string) => {
+        if (path.includes('broken')) throw new Error('broken.tcplab:3:1: not valid YAML: bad indentation');
+        return 'first';
+      }),
+    };
     settings = {
       store: {
         get: () => ({ theme: 'system', zoom: 1, firstRunDone: false, recentFiles: [] }),
@@ -131,6 +139,27 @@ vi.mock('../../../src-main/service', () => ({
 }));
 
 const { startDesktop } = await import('../../../src-main/app/desktop');
+
+type Mock = ReturnType<typeof vi.fn>;
+/** What the tests read of the fake LabService. */
+interface FakeService {
+  events: { emit: Mock };
+  labs: { loadFile: Mock };
+  settings: { store: { addRecent: Mock } };
+}
+interface MenuItem {
+  id?: string;
+  click?: () => void;
+  submenu?: MenuItem[];
+}
+function findItem(items: MenuItem[], id: string): MenuItem | undefined {
+  for (const i of items) {
+    if (i.id === id) return i;
+    const sub = i.submenu && findItem(i.submenu, id);
+    if (sub) return sub;
+  }
+  return undefined;
+}
 const paths = { preload: '/app/out/preload/index.js', rendererDir: '/app/out/renderer' };
 type FakeWindow = InstanceType<typeof h.electron.BrowserWindow>;
 
@@ -266,11 +295,59 @@ describe('startDesktop', () => {
     });
   });
 
-  it('hands a .tcplab file from the command line to the page as an open-lab action', async () => {
+  it('loads a .tcplab file from the command line and has the page open the lab by its id', async () => {
     const { win, service } = await start({ argv: ['/usr/bin/tcplab', '/tmp/first.tcplab'] });
+    const svc = service as unknown as FakeService;
+    expect(svc.labs.loadFile).not.toHaveBeenCalled();
     win!.webContents.emit('did-finish-load');
-    const emit = (service as unknown as { events: { emit: ReturnType<typeof vi.fn> } }).events.emit;
-    expect(emit).toHaveBeenCalledWith({ type: 'app.action', action: 'open-lab', path: '/tmp/first.tcplab' });
+    expect(svc.labs.loadFile).toHaveBeenCalledWith('/tmp/first.tcplab');
+    expect(svc.events.emit).toHaveBeenCalledWith({
+      type: 'app.action',
+      action: 'open-builtin-lab',
+      name: 'first',
+    });
+    expect(svc.settings.store.addRecent).toHaveBeenCalledWith('/tmp/first.tcplab');
+    expect(h.electron.app.addRecentDocument).toHaveBeenCalledWith('/tmp/first.tcplab');
+    expect(service.opened).toEqual([]);
+  });
+
+  it('reports a lab file that cannot be loaded, with the line to fix, and opens nothing', async () => {
+    const { win, service } = await start({ argv: ['/usr/bin/tcplab', '/tmp/broken.tcplab'] });
+    const svc = service as unknown as FakeService;
+    expect(() => win!.webContents.emit('did-finish-load')).not.toThrow();
+    expect(svc.events.emit).toHaveBeenCalledWith({
+      type: 'log',
+      level: 'error',
+      message: 'Could not open /tmp/broken.tcplab: broken.tcplab:3:1: not valid YAML: bad indentation',
+    });
+    expect(svc.events.emit).not.toHaveBeenCalledWith(expect.objectContaining({ type: 'app.action' }));
+    expect(h.electron.dialog.showMessageBox).toHaveBeenCalledWith(
+      win,
+      expect.objectContaining({
+        type: 'error',
+        detail: 'broken.tcplab:3:1: not valid YAML: bad indentation',
+      }),
+    );
+    expect(svc.settings.store.addRecent).not.toHaveBeenCalled();
+  });
+
+  it('File → Open Lab… loads the chosen file as a lab, whatever its extension', async () => {
+    const { win, service } = await start();
+    const svc = service as unknown as FakeService;
+    win!.webContents.emit('did-finish-load');
+    h.electron.dialog.showOpenDialog.mockResolvedValueOnce({
+      canceled: false,
+      filePaths: ['/tmp/mine.yaml'],
+    });
+    const template = h.electron.Menu.buildFromTemplate.mock.calls.at(-1)![0] as MenuItem[];
+    findItem(template, 'open-lab')!.click!();
+    await vi.waitFor(() => expect(svc.labs.loadFile).toHaveBeenCalledWith('/tmp/mine.yaml'));
+    expect(h.electron.dialog.showOpenDialog.mock.calls[0][1]).toMatchObject({ title: 'Open a lab' });
+    expect(svc.events.emit).toHaveBeenCalledWith({
+      type: 'app.action',
+      action: 'open-builtin-lab',
+      name: 'first',
+    });
     expect(service.opened).toEqual([]);
   });
 

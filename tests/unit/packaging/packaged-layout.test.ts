@@ -199,6 +199,7 @@ describe('the packaged layout', () => {
           sessions: 0,
         };
       },
+      openLab: () => 'none',
       settingsFile: null,
       resourcesDir: resourcesDir(env()),
       probeCapture: async () => ({
