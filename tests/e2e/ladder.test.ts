@@ -313,11 +313,17 @@ describe.skipIf(missing !== null)('ladder in Chromium', () => {
     await expect.poll(() => arrows().count()).toBe(9);
     const analysis = page.locator('[data-testid=details-analysis]');
     const explained = page.locator('[data-testid=details-explain]');
-    // The retransmitted copy: tagged under its arrow and in the details.
+    // The retransmitted copy: tagged under its arrow and in the details, where a row with no
+    // explanation of its own is explained from the observed states (src-shared/explain.ts).
     await arrows().nth(4).click();
     await expect.poll(() => attr('data-selected')).toBe('4');
     await expect.poll(() => analysis.textContent()).toContain('retransmission');
-    expect(await explained.count()).toBe(0);
+    await expect.poll(() => explained.textContent()).toMatch(/It is a retransmission/);
+    expect(await explained.textContent()).not.toContain('rule');
+    // The SYN,ACK: which endpoint moved and why, with the RFC section.
+    await arrows().nth(1).click();
+    await expect.poll(() => explained.textContent()).toMatch(/SYN-RECEIVED/);
+    expect(await explained.textContent()).toContain('RFC 9293 §3.10.7');
     // The SYN: nothing unusual, and why it was sent with the RFC section.
     await arrows().first().click();
     await expect.poll(() => explained.textContent()).toContain(explain.text);

@@ -2,12 +2,13 @@
  * The details store: the segment picked on the ladder (by its position in the
  * session's rows) and its decoded frame from `packets.detail` — layers with
  * fields, and the captured bytes for the hex view, with the field whose bytes
- * are highlighted. It clears itself when the session changes and drops
+ * are highlighted, and why the segment did what it did (`explain`). It clears itself when the session changes and drops
  * replies for a segment that is no longer selected.
  */
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef, watch } from 'vue';
 import type { DetailField, PacketDetail } from '../../../src-shared/contract';
+import { explainObserved, type Explanation } from '../../../src-shared/explain';
 import { useBridge } from '../bridge';
 import { decodeBase64 } from '../util/base64';
 import { useSessionsStore } from './sessions';
@@ -27,6 +28,17 @@ export const useDetailsStore = defineStore('details', () => {
   const row = computed(() =>
     selectedIndex.value === null ? null : (sessions.rows[selectedIndex.value] ?? null),
   );
+  /**
+   * Why the segment did what it did: the engine's own record for simulated and
+   * injected segments, else what the observed states say (src-shared/explain.ts).
+   */
+  const explain = computed<Explanation | null>(() => {
+    const r = row.value;
+    if (r === null) return null;
+    if (r.explain) return r.explain;
+    const i = selectedIndex.value!;
+    return explainObserved(r, i > 0 ? (sessions.rows[i - 1] ?? null) : null);
+  });
   const bytes = computed<Uint8Array | null>(() => {
     if (!detail.value) return null;
     try {
@@ -89,5 +101,18 @@ export const useDetailsStore = defineStore('details', () => {
     () => clear(),
   );
 
-  return { selectedIndex, row, detail, bytes, loading, error, field, clear, select, step, highlight };
+  return {
+    selectedIndex,
+    row,
+    explain,
+    detail,
+    bytes,
+    loading,
+    error,
+    field,
+    clear,
+    select,
+    step,
+    highlight,
+  };
 });
