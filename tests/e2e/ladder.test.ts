@@ -138,6 +138,10 @@ describe.skipIf(missing !== null)('ladder in Chromium', () => {
     );
     await arrows().nth(1).hover();
     await expect.poll(() => page.locator('[data-testid=ladder-tooltip]').textContent()).toContain('SYN, ACK');
+    // A captured segment explains itself from the observed states.
+    await expect
+      .poll(() => page.locator('[data-testid=ladder-tooltip-explain]').textContent())
+      .toMatch(/SYN-RECEIVED.*ESTABLISHED/);
     expect(errors).toEqual([]);
   });
 
