@@ -257,7 +257,7 @@ class Refill {
 }
 
 /**
- * `analyzeCapture(path, { keepSegments: false, keepFrames: false })` on two
+ * `analyzeCapture(path, { keepSegments: false })` on two
  * threads; null when the worker could not do its part (the caller then runs
  * the one-thread pipeline). Throws CaptureOpenError, as analyzeCapture does,
  * when the file cannot be read at all.
@@ -325,7 +325,7 @@ export function analyzeCapturePipelined(
     }
     if (handoff < 0) {
       // The file ended (or broke) before the worker was ready: it was all read here.
-      return { ...own, tracker, frames: null };
+      return { ...own, tracker, index: null };
     }
     Atomics.store(ctl, START, handoff);
     Atomics.notify(ctl, START);
@@ -373,7 +373,7 @@ export function analyzeCapturePipelined(
       malformedSamples: own.malformedSamples.concat(rest.malformedSamples).slice(0, MAX_SAMPLES),
       error: rest.error,
       tracker,
-      frames: null,
+      index: null,
     };
   } finally {
     if (Atomics.load(ctl, START) === UNSET) {

@@ -16,13 +16,18 @@ import {
 import type { CaptureReader, CaptureRecord, DecodeScratch } from '../wire';
 import type { TcpPacket } from '../../src-shared/tcp';
 import { Tracker } from '../tracker';
+import { CaptureIndex } from './capture-index';
 import type { MalformedSample } from '../../src-shared/contract';
 
 export interface AnalyzeOptions {
   /** Keep ladder rows per session (the UI needs them; `analyze` does not). */
   keepSegments?: boolean;
-  /** Keep each frame's bytes for the details pane. */
-  keepFrames?: boolean;
+  /**
+   * Index the frames and each session's segments (`CaptureIndex`), so the
+   * details pane can read a frame again and the ladder can have a session's
+   * rows made again, without keeping either in memory (the Files view).
+   */
+  index?: boolean;
   /** How many malformed frames to describe (the count is always exact). */
   maxMalformedSamples?: number;
   /**
@@ -33,12 +38,6 @@ export interface AnalyzeOptions {
   verifyChecksums?: boolean;
 }
 
-export interface StoredFrame {
-  time: number;
-  linkType: number;
-  data: Uint8Array;
-}
-
 export interface AnalyzeResult {
   format: 'pcap' | 'pcapng';
   packets: number;
@@ -46,8 +45,8 @@ export interface AnalyzeResult {
   malformed: number;
   malformedSamples: MalformedSample[];
   tracker: Tracker;
-  /** Frame number → frame, when keepFrames is set. */
-  frames: StoredFrame[] | null;
+  /** Where each frame and each session's segments are, when `index` is set. */
+  index: CaptureIndex | null;
   /** Set when the file is broken part-way. */
   error: { message: string; offset: number } | null;
 }
@@ -132,14 +131,15 @@ export function readSegments(
   opts: {
     maxMalformedSamples?: number;
     verifyChecksums?: boolean;
-    frames?: StoredFrame[] | null;
+    /** Told where every frame is (for the Files view). */
+    index?: CaptureIndex | null;
     /** Asked every 1024 packets (with the count so far): true stops reading there. */
     until?: (packets: number) => boolean;
   } = {},
 ): ReadCounts {
   const until = opts.until;
   const maxSamples = opts.maxMalformedSamples ?? 20;
-  const frames = opts.frames ?? null;
+  const index = opts.index ?? null;
   const verify = opts.verifyChecksums ?? false;
   let packets = 0;
   let tcpPackets = 0;
@@ -155,7 +155,7 @@ export function readSegments(
       const buf = rec.buf!;
       const start = rec.start!;
       const end = rec.end!;
-      if (frames) frames.push({ time: rec.time, linkType: rec.linkType, data: buf.slice(start, end) });
+      if (index !== null) index.addFrame(rec);
       const d = decodeFrameAt(rec.linkType, buf, start, end, rec.frame, rec.time, rec.origLength, scratch);
       if (d.kind === 'tcp') {
         tcpPackets++;
@@ -185,14 +185,17 @@ export function readSegments(
 export function analyzeCapture(source: string | Uint8Array, opts: AnalyzeOptions = {}): AnalyzeResult {
   const reader = openReader(source);
   const tracker = new Tracker({ keepSegments: opts.keepSegments ?? false });
-  const frames: StoredFrame[] | null = opts.keepFrames ? [] : null;
+  const index = opts.index ? new CaptureIndex(source) : null;
   // One packet object reused for every segment (the tracker copies what it keeps); options of
   // non-SYN segments are parsed only when ladder rows, which show them, are kept.
   const scratch = newDecodeScratch(opts.keepSegments ?? false, opts.verifyChecksums ?? false);
-  const counts = readSegments(reader, scratch, (p, wireLength) => tracker.track(p, wireLength), {
-    maxMalformedSamples: opts.maxMalformedSamples,
-    verifyChecksums: opts.verifyChecksums,
-    frames,
-  });
-  return { ...counts, tracker, frames };
+  const counts = readSegments(
+    reader,
+    scratch,
+    index === null
+      ? (p, wireLength) => tracker.track(p, wireLength)
+      : (p, wireLength) => index.addSegment(tracker.track(p, wireLength), p.frame),
+    { maxMalformedSamples: opts.maxMalformedSamples, verifyChecksums: opts.verifyChecksums, index },
+  );
+  return { ...counts, tracker, index };
 }

@@ -135,11 +135,15 @@ export class LabService {
       },
       'sessions.list': ({ fileId }) => this.file(fileId).analysis.tracker.summaries(),
       'sessions.segments': ({ fileId, sessionId, offset = 0, limit = 200_000 }) => {
-        const tracker = this.file(fileId).analysis.tracker;
+        const open = this.file(fileId);
+        const { tracker, index } = open.analysis;
         if (!tracker.summary(sessionId)) {
           throw new ServiceError('not-found', `Session ${sessionId} is not in this file.`);
         }
-        const all = tracker.segments(sessionId);
+        // Rows are made again from the file when asked for (capture-index.ts), not kept.
+        const all = index
+          ? this.readAgain(open, () => index.rows(tracker, sessionId))
+          : tracker.segments(sessionId);
         return { total: all.length, offset, rows: all.slice(offset, offset + limit) };
       },
       'packets.detail': ({ fileId, frame }) => this.detail(fileId, frame),
@@ -200,13 +204,13 @@ export class LabService {
   }
 
   openPath(path: string): FileSummary {
-    return this.register(basename(path), analyzeCapture(path, { keepSegments: true, keepFrames: true }));
+    return this.register(basename(path), analyzeCapture(path, { index: true }));
   }
 
   openBytes(name: string, bytes: Uint8Array): FileSummary {
     const clean = name.replace(/[\u0000-\u001f]/g, '').slice(0, 255) || 'capture';
     try {
-      return this.register(clean, analyzeCapture(bytes, { keepSegments: true, keepFrames: true }));
+      return this.register(clean, analyzeCapture(bytes, { index: true }));
     } catch (e) {
       if (e instanceof CaptureOpenError) throw new CaptureOpenError(`${clean}: ${e.message}`, e.offset);
       throw e;
@@ -250,8 +254,8 @@ export class LabService {
   }
 
   private detail(fileId: number, frame: number): PacketDetail {
-    const frames = this.file(fileId).analysis.frames;
-    const f = frames?.[frame - 1];
+    const open = this.file(fileId);
+    const f = this.readAgain(open, () => open.analysis.index?.frame(frame));
     if (!f) throw new ServiceError('not-found', `Frame ${frame} is not in this file.`);
     return {
       frame,
@@ -260,5 +264,19 @@ export class LabService {
       bytes: Buffer.from(f.data).toString('base64'),
       layers: dissect(f.linkType, f.data),
     };
+  }
+
+  /** Runs `read` (which reads the opened file again); a file moved or deleted since is a clear error. */
+  private readAgain<T>(open: OpenFile, read: () => T): T {
+    try {
+      return read();
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (typeof code !== 'string') throw e;
+      throw new ServiceError(
+        'not-found',
+        `${open.summary.name} cannot be read again (${code === 'ENOENT' ? 'it was moved or deleted' : code}): open it again.`,
+      );
+    }
   }
 }

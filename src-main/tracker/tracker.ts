@@ -259,6 +259,27 @@ export class Tracker {
     return s === undefined ? undefined : this.summarize(s);
   }
 
+  /**
+   * Ids of the sessions on the same unordered 4-tuple as session `id` (itself
+   * included, several when the 4-tuple was reused), in id order; tracking their
+   * segments again, alone, gives the same sessions and rows.
+   */
+  sameTuple(id: number): number[] {
+    const s = this.sessions[id];
+    if (s === undefined) return [];
+    const out: number[] = [];
+    for (const c of this.sessions) {
+      if (
+        c.ipVersion === s.ipVersion &&
+        ((c.a.ip === s.a.ip && c.a.port === s.a.port && c.b.ip === s.b.ip && c.b.port === s.b.port) ||
+          (c.a.ip === s.b.ip && c.a.port === s.b.port && c.b.ip === s.a.ip && c.b.port === s.a.port))
+      ) {
+        out.push(c.id);
+      }
+    }
+    return out;
+  }
+
   /** Ladder rows of a session (empty when rows are not kept or the id is unknown). */
   segments(id: number): SegmentRow[] {
     return this.sessions[id]?.rows ?? [];

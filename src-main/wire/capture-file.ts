@@ -32,6 +32,8 @@ export interface CaptureRecord {
   comment?: string;
   /** Byte offset of the record (pcap) or block (pcapng) in the file. */
   offset: number;
+  /** Byte offset of the captured bytes in the file (or in the bytes read): where `data` can be read again. */
+  dataOffset?: number;
   /**
    * Bulk readers set this on the `reuse` record: `next()` then leaves `data` alone and gives the
    * captured bytes as `buf[start, end)` instead, so no view is made per packet.
@@ -190,7 +192,9 @@ function fill(
   interfaceId: number,
   offset: number,
   comment: string | undefined,
+  dataOffset: number,
 ): CaptureRecord {
+  r.dataOffset = dataOffset;
   r.frame = frame;
   r.linkType = linkType;
   if (r.span === true) {
@@ -343,6 +347,7 @@ class PcapReader implements CaptureReader {
         0,
         pos,
         undefined,
+        pos + hdr,
       );
     }
     return {
@@ -353,6 +358,7 @@ class PcapReader implements CaptureReader {
       origLength: orig,
       interfaceId: 0,
       offset: pos,
+      dataOffset: pos + hdr,
     };
   }
 
@@ -525,6 +531,7 @@ class PcapngReader implements CaptureReader {
               iface,
               pos,
               comment,
+              w.start + dataStart,
             );
           }
           const rec: CaptureRecord = {
@@ -535,6 +542,7 @@ class PcapngReader implements CaptureReader {
             origLength,
             interfaceId: iface,
             offset: pos,
+            dataOffset: w.start + dataStart,
           };
           if (comment !== undefined) rec.comment = comment;
           return rec;
@@ -564,6 +572,7 @@ class PcapngReader implements CaptureReader {
               iface,
               pos,
               undefined,
+              w.start + body + 4,
             );
           }
           return {
@@ -574,6 +583,7 @@ class PcapngReader implements CaptureReader {
             origLength,
             interfaceId: iface,
             offset: pos,
+            dataOffset: w.start + body + 4,
           };
         }
         default:

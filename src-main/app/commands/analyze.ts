@@ -122,7 +122,7 @@ export default defineCommand({
       const pipeline = pipelineMode(file);
       result =
         (pipeline ? analyzeCapturePipelined(file, pipeline) : null) ??
-        analyzeCapture(file, { keepSegments: false, keepFrames: false });
+        analyzeCapture(file, { keepSegments: false });
     } catch (e) {
       if (e instanceof CaptureOpenError) {
         io.stderr(`tcplab analyze: ${file}: ${oneLine(e.message)} (at byte ${e.offset})\n`);

@@ -289,7 +289,7 @@ function mutateFrame(rng: XorShift, f: Uint8Array): Uint8Array {
 }
 
 function checkResult(r: AnalyzeResult, withRows: boolean): void {
-  expect(r.frames).toBeNull();
+  expect(r.index).toBeNull();
   expect(r.tcpPackets + r.malformed).toBeLessThanOrEqual(r.packets);
   const sums = r.tracker.summaries();
   expect(sums.length).toBe(r.tracker.sessionCount);

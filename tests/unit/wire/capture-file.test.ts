@@ -151,8 +151,26 @@ describe('pcap reader', () => {
       expect(us.interfaces[0]).toMatchObject({ linkType: 1, tsResolution: 1e6, snapLength: 65535 });
       const recs = drain(us);
       expect(recs).toEqual([
-        { frame: 1, time: 100.25, linkType: 1, data: [1, 2, 3], origLength: 3, interfaceId: 0, offset: 24 },
-        { frame: 2, time: 101, linkType: 1, data: [4], origLength: 60, interfaceId: 0, offset: 43 },
+        {
+          frame: 1,
+          time: 100.25,
+          linkType: 1,
+          data: [1, 2, 3],
+          origLength: 3,
+          interfaceId: 0,
+          offset: 24,
+          dataOffset: 40,
+        },
+        {
+          frame: 2,
+          time: 101,
+          linkType: 1,
+          data: [4],
+          origLength: 60,
+          interfaceId: 0,
+          offset: 43,
+          dataOffset: 59,
+        },
       ]);
       const ns = captureReaderFromBytes(pcapFile(le, 0xa1b23c4d, 65535, 113, [[5, 123456789, [9]]]));
       expect(ns.interfaces[0].tsResolution).toBe(1e9);
@@ -169,7 +187,7 @@ describe('pcap reader', () => {
     const b = new Bytes(true).u32(0xa1b2cd34).u16(2).u16(4).u32(0).u32(0).u32(65535).u32(1);
     b.u32(7).u32(0).u32(2).u32(2).u32(3).u16(0x800).u8(0, 0).raw([0xaa, 0xbb]);
     const r = captureReaderFromBytes(b.bytes());
-    expect(drain(r)).toMatchObject([{ time: 7, data: [0xaa, 0xbb], offset: 24 }]);
+    expect(drain(r)).toMatchObject([{ time: 7, data: [0xaa, 0xbb], offset: 24, dataOffset: 48 }]);
   });
 
   it('rejects what is not a capture, naming the magic', () => {
