@@ -762,7 +762,7 @@ export type LabEvent =
   | { type: 'labnet.changed'; networks: LabnetInfo[] }
   // settings.* / app.menuAction: the settings changed; a menu action for the page to carry out
   | { type: 'settings.changed'; settings: AppSettings }
-  | { type: 'app.action'; action: MenuAction; name?: string; path?: string };
+  | { type: 'app.action'; action: MenuAction; name?: string };
 
 export type EventListener = (batch: LabEvent[]) => void;
 

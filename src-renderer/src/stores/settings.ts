@@ -25,7 +25,6 @@ export interface PageAction {
   seq: number;
   action: MenuAction;
   name?: string;
-  path?: string;
 }
 
 export const useSettingsStore = defineStore('settings', () => {
@@ -94,7 +93,7 @@ export const useSettingsStore = defineStore('settings', () => {
     for (const e of batch) {
       if (e.type === 'settings.changed') settings.value = e.settings;
       else if (e.type === 'app.action') {
-        lastAction.value = { seq: ++seq, action: e.action, name: e.name, path: e.path };
+        lastAction.value = { seq: ++seq, action: e.action, name: e.name };
         if (e.action === 'show-first-run') {
           showFirstRun.value = true;
           void loadFirstRun();
