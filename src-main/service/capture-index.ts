@@ -29,11 +29,7 @@ class FrameList {
   length = 0;
 
   push(n: number): void {
-    if (this.length === this.items.length) {
-      const next = new Int32Array(this.items.length * 2);
-      next.set(this.items);
-      this.items = next;
-    }
+    if (this.length === this.items.length) this.items = grown(this.items, this.items.length * 2);
     this.items[this.length++] = n;
   }
 }
@@ -144,22 +140,19 @@ export class CaptureIndex {
 
   private grow(): void {
     const n = this.offsets.length * 2;
-    const offsets = new Float64Array(n);
-    offsets.set(this.offsets);
-    this.offsets = offsets;
-    const lengths = new Uint32Array(n);
-    lengths.set(this.lengths);
-    this.lengths = lengths;
-    const wire = new Uint32Array(n);
-    wire.set(this.wireLengths);
-    this.wireLengths = wire;
-    const links = new Uint16Array(n);
-    links.set(this.linkTypes);
-    this.linkTypes = links;
-    const times = new Float64Array(n);
-    times.set(this.times);
-    this.times = times;
+    this.offsets = grown(this.offsets, n);
+    this.lengths = grown(this.lengths, n);
+    this.wireLengths = grown(this.wireLengths, n);
+    this.linkTypes = grown(this.linkTypes, n);
+    this.times = grown(this.times, n);
   }
+}
+
+/** A copy of `a` with room for `n` elements. */
+function grown<T extends Float64Array | Uint32Array | Uint16Array | Int32Array>(a: T, n: number): T {
+  const b = new (a.constructor as new (length: number) => T)(n);
+  b.set(a);
+  return b;
 }
 
 /** The frame numbers of several ascending lists, in one ascending list. */
